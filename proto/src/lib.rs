@@ -1,0 +1,21 @@
+//! Generated types of the shim <-> runner protocol (`proto/sidecar/v1/session.proto`).
+//!
+//! The `.proto` file is the documentation of the conversation; this crate only
+//! adds the version constants both sides compare in the handshake.
+
+#![allow(clippy::large_enum_variant, clippy::enum_variant_names)]
+
+tonic::include_proto!("sidecar.v1");
+
+/// Bumped whenever a message changes meaning; shim and runner must agree exactly.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Version of the workspace the peer was built from; shim and runner must agree.
+pub const BUILD_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Largest message either side accepts. Bulk data never travels in messages;
+/// the biggest legitimate ones are IO_READ/IO_WRITE buffers (the core's
+/// network buffer, 256 KiB by default) and restore objects.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+
+pub mod fdpass;

@@ -1,0 +1,1 @@
+//! Placeholder: the `bareosfd` Python module.

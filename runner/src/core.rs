@@ -1,0 +1,154 @@
+//! How Python code reaches the daemon's core functions.
+//!
+//! A runner hosts exactly one plugin instance, so the link to the core is a
+//! process-wide singleton. It is installed once the session with the shim is
+//! up; without it (`sidecar-runner python`, unit tests) every core function
+//! fails with [`CoreError::Unset`], which `bareosfd` turns into the same
+//! `RuntimeError` python3-fd raises outside a daemon.
+//!
+//! Core functions that answer (GetValue, CheckChanges, ...) are only valid
+//! while the shim is waiting for a call result: the shim executes them on the
+//! daemon thread that made the plugin call. Job and debug messages are
+//! one-way and may be sent at any time from any thread; the shim emits them
+//! in order with everything else.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock, mpsc};
+use std::time::Duration;
+
+use sidecar_proto::{Callback, CallbackReply, Log, RunnerMessage, callback, log, runner_message};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// How long a core function may take before the runner gives up on the shim.
+const CALLBACK_DEADLINE: Duration = Duration::from_secs(600);
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum CoreError {
+    /// No daemon attached (the runner is used as a plain interpreter).
+    Unset,
+    /// Not inside a plugin call: the core cannot run it now.
+    NotInCall,
+    /// The session with the shim is gone or did not answer in time.
+    Disconnected,
+}
+
+impl std::fmt::Display for CoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CoreError::Unset => "bareos_core_functions is unset (no daemon attached)",
+            CoreError::NotInCall => "plugin_ctx is unset (core functions are only available while the daemon calls the plugin)",
+            CoreError::Disconnected => "the session with the daemon is gone",
+        })
+    }
+}
+
+struct Link {
+    out: UnboundedSender<RunnerMessage>,
+    replies: Mutex<mpsc::Receiver<CallbackReply>>,
+    next_id: AtomicU64,
+    in_call: AtomicBool,
+    fd_socket: OwnedFd,
+    next_token: AtomicU64,
+}
+
+static LINK: OnceLock<Link> = OnceLock::new();
+
+/// Installs the link to the shim; done once by the session.
+pub(crate) fn install(
+    out: UnboundedSender<RunnerMessage>,
+    replies: mpsc::Receiver<CallbackReply>,
+    fd_socket: OwnedFd,
+) {
+    let link = Link {
+        out,
+        replies: Mutex::new(replies),
+        next_id: AtomicU64::new(1),
+        in_call: AtomicBool::new(false),
+        fd_socket,
+        next_token: AtomicU64::new(1),
+    };
+    if LINK.set(link).is_err() {
+        panic!("core link installed twice");
+    }
+}
+
+/// Marks the span of one plugin call (core functions with answers are only
+/// possible inside it).
+pub(crate) fn set_in_call(active: bool) {
+    if let Some(link) = LINK.get() {
+        link.in_call.store(active, Ordering::SeqCst);
+    }
+}
+
+/// Is a daemon attached at all?
+pub fn attached() -> bool {
+    LINK.get().is_some()
+}
+
+/// Calls one core function and waits for its answer. Blocks: call it with
+/// the GIL released.
+pub fn call(kind: callback::Kind) -> Result<CallbackReply, CoreError> {
+    let link = LINK.get().ok_or(CoreError::Unset)?;
+    if !link.in_call.load(Ordering::SeqCst) {
+        return Err(CoreError::NotInCall);
+    }
+    // One outstanding callback at a time: the shim answers in order, and this
+    // lock pairs each request with its reply even if plugin threads call too.
+    let replies = link.replies.lock().unwrap_or_else(|e| e.into_inner());
+    let id = link.next_id.fetch_add(1, Ordering::Relaxed);
+    let msg = RunnerMessage {
+        kind: Some(runner_message::Kind::Callback(Callback {
+            id,
+            kind: Some(kind),
+        })),
+    };
+    link.out.send(msg).map_err(|_| CoreError::Disconnected)?;
+    loop {
+        let reply = replies
+            .recv_timeout(CALLBACK_DEADLINE)
+            .map_err(|_| CoreError::Disconnected)?;
+        if reply.id == id {
+            return Ok(reply);
+        }
+        tracing::warn!(got = reply.id, want = id, "dropping stale callback reply");
+    }
+}
+
+/// Sends a job message (one-way; fine from any thread).
+pub fn job_message(msg_type: i32, text: impl Into<Vec<u8>>) -> Result<(), CoreError> {
+    let kind = log::Kind::Job(sidecar_proto::JobMessage {
+        r#type: msg_type,
+        mtime: 0,
+        text: text.into(),
+    });
+    send_log(kind)
+}
+
+/// Sends a debug message at `level` (one-way; fine from any thread).
+pub fn debug_message(level: i32, text: impl Into<Vec<u8>>) -> Result<(), CoreError> {
+    send_log(log::Kind::Debug(sidecar_proto::DebugMessage {
+        level,
+        text: text.into(),
+    }))
+}
+
+fn send_log(kind: log::Kind) -> Result<(), CoreError> {
+    let link = LINK.get().ok_or(CoreError::Unset)?;
+    let msg = RunnerMessage {
+        kind: Some(runner_message::Kind::Log(Log { kind: Some(kind) })),
+    };
+    link.out.send(msg).map_err(|_| CoreError::Disconnected)
+}
+
+/// Sends a descriptor the plugin opened to the shim (SCM_RIGHTS) and returns
+/// the token the accompanying message must carry. The runner keeps its own
+/// descriptor; the plugin closes it as usual.
+pub fn pass_fd(fd: BorrowedFd<'_>) -> std::io::Result<u64> {
+    let link = LINK
+        .get()
+        .ok_or_else(|| std::io::Error::other(CoreError::Unset.to_string()))?;
+    let token = link.next_token.fetch_add(1, Ordering::Relaxed);
+    sidecar_proto::fdpass::send(link.fd_socket.as_fd(), token, fd)?;
+    Ok(token)
+}

@@ -1,0 +1,1 @@
+//! Placeholder: python3-fd semantics (definition parsing, loading, dispatch).
