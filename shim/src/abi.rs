@@ -6,7 +6,7 @@
 //! This module holds declarations only: no behaviour, so both sides of the ABI
 //! (the shim as plugin, `fdhost` as core) can use it.
 
-#![allow(non_camel_case_types, non_snake_case)]
+#![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
 
 use std::ffi::{c_char, c_int, c_void};
 

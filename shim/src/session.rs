@@ -1,0 +1,403 @@
+//! One gRPC session with one runner: start (or attach), handshake, calls.
+//!
+//! The session owns a current-thread tokio runtime that is only driven while
+//! a daemon thread is inside [`Session::call`]. So the shim starts no threads
+//! of its own, everything the runner asks of the core runs on the thread
+//! that made the plugin call (the core's functions are tied to the job
+//! thread), and nothing happens between calls.
+
+use std::collections::VecDeque;
+use std::os::fd::OwnedFd;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hyper_util::rt::TokioIo;
+use sidecar_proto::runner_client::RunnerClient;
+use sidecar_proto::{
+    Call, CallResult, Callback, CallbackReply, Hello, Log, RunnerMessage, ShimMessage, Welcome,
+    call, runner_message, shim_message,
+};
+use tokio::io::AsyncReadExt;
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio_stream::wrappers::UnboundedReceiverStream;
+use tonic::Streaming;
+use tonic::transport::{Endpoint, Uri};
+
+use crate::config::{Config, Deadlines};
+use crate::process::{self, RunnerProcess};
+
+/// What the runner asks of the core while a call is in progress; executed on
+/// the calling daemon thread.
+pub trait CoreHandler {
+    fn callback(&mut self, callback: Callback) -> CallbackReply;
+    fn log(&mut self, log: Log);
+}
+
+/// Why a session cannot go on. Every variant names the cause for the job log.
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How much of the runner's own stdout/stderr to keep for crash reports.
+const OUTPUT_TAIL_BYTES: usize = 4096;
+
+pub struct Session {
+    tx: UnboundedSender<ShimMessage>,
+    inbound: Streaming<RunnerMessage>,
+    output: Option<tokio::net::unix::pipe::Receiver>,
+    output_tail: VecDeque<u8>,
+    output_line: Vec<u8>,
+    process: RunnerProcess,
+    fdpass: OwnedFd,
+    next_id: u64,
+    pub welcome: Welcome,
+    pub deadlines: Deadlines,
+    // Last, so the I/O objects above are dropped while it still runs.
+    rt: tokio::runtime::Runtime,
+}
+
+impl Session {
+    /// Starts a runner for one plugin instance and completes the handshake.
+    pub fn start(
+        config: &Config,
+        daemon: &str,
+        api_version: u32,
+        instance: u32,
+    ) -> Result<Session, Failure> {
+        let fail = |what: &str, e: &dyn std::fmt::Display| Failure(format!("{what}: {e}"));
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair()
+            .map_err(|e| fail("cannot create the session socket", &e))?;
+        let (fdpass, fdpass_theirs) = sidecar_proto::fdpass::pair()
+            .map_err(|e| fail("cannot create the descriptor socket", &e))?;
+        let (out_r, out_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+            .map_err(|e| fail("cannot create the output pipe", &e))?;
+        let process = RunnerProcess::spawn(&config.runner, theirs.into(), fdpass_theirs, out_w)
+            .map_err(|e| {
+                fail(
+                    &format!("cannot start the runner {}", config.runner.display()),
+                    &e,
+                )
+            })?;
+        ours.set_nonblocking(true)
+            .map_err(|e| fail("session socket", &e))?;
+
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| fail("cannot create the session runtime", &e))?;
+        let deadline = Deadlines::get(config.deadlines.startup);
+        let pid = process.pid();
+        let hello = Hello {
+            protocol_version: sidecar_proto::PROTOCOL_VERSION,
+            shim_version: sidecar_proto::BUILD_VERSION.to_string(),
+            daemon: daemon.to_string(),
+            plugin_api_version: api_version,
+            instance,
+        };
+        let mut process = Some(process);
+        let connected = rt.block_on(async {
+            let output = tokio::net::unix::pipe::Receiver::from_owned_fd(out_r).ok();
+            let stream =
+                tokio::net::UnixStream::from_std(ours).map_err(|e| fail("session socket", &e))?;
+            tokio::time::timeout(deadline, handshake(stream, hello))
+                .await
+                .map_err(|_| {
+                    Failure(format!(
+                        "the runner did not answer the handshake within {deadline:?}"
+                    ))
+                })?
+                .map(|(tx, inbound, welcome)| (tx, inbound, welcome, output))
+        });
+        let (tx, inbound, welcome, output) = match connected {
+            Ok(c) => c,
+            Err(Failure(why)) => {
+                let mut p = process.take().expect("process");
+                let status = p.terminate();
+                let how = status
+                    .map(process::describe)
+                    .unwrap_or_else(|| "did not exit".into());
+                return Err(Failure(format!(
+                    "runner {} (pid {pid}) failed to start: {why}; it {how}",
+                    config.runner.display()
+                )));
+            }
+        };
+        if !welcome.refusal.is_empty() {
+            return Err(Failure(format!(
+                "the runner refused the session: {}",
+                welcome.refusal
+            )));
+        }
+        Ok(Session {
+            tx,
+            inbound,
+            output,
+            output_tail: VecDeque::new(),
+            output_line: Vec::new(),
+            process: process.take().expect("process"),
+            fdpass,
+            next_id: 1,
+            welcome,
+            deadlines: config.deadlines.clone(),
+            rt,
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
+    }
+
+    /// A handle that can tell the runner about a cancel from another thread.
+    pub fn canceller(&self) -> UnboundedSender<ShimMessage> {
+        self.tx.clone()
+    }
+
+    /// Makes one plugin call and serves the runner's callbacks until its
+    /// result arrives or `deadline` expires.
+    pub fn call(
+        &mut self,
+        kind: call::Kind,
+        deadline: Duration,
+        core: &mut dyn CoreHandler,
+    ) -> Result<CallResult, Failure> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let msg = ShimMessage {
+            kind: Some(shim_message::Kind::Call(Call {
+                id,
+                kind: Some(kind),
+            })),
+        };
+        if self.tx.send(msg).is_err() {
+            return Err(Failure("the session is closed".into()));
+        }
+        let Session {
+            rt,
+            tx,
+            inbound,
+            output,
+            output_tail,
+            output_line,
+            ..
+        } = self;
+        rt.block_on(async {
+            let expiry = tokio::time::Instant::now() + deadline;
+            let mut buf = [0u8; 4096];
+            loop {
+                tokio::select! {
+                    msg = inbound.message() => {
+                        let msg = match msg {
+                            Ok(Some(m)) => m,
+                            Ok(None) => return Err(Failure("the runner closed the session".into())),
+                            Err(status) => return Err(Failure(format!("the session broke: {}", status.message()))),
+                        };
+                        match msg.kind {
+                            Some(runner_message::Kind::Result(r)) if r.id == id => return Ok(r),
+                            Some(runner_message::Kind::Result(r)) => {
+                                return Err(Failure(format!("protocol violation: result for call {} while waiting for call {id}", r.id)));
+                            }
+                            Some(runner_message::Kind::Callback(cb)) => {
+                                let reply = core.callback(cb);
+                                let msg = ShimMessage { kind: Some(shim_message::Kind::CallbackReply(reply)) };
+                                if tx.send(msg).is_err() {
+                                    return Err(Failure("the session is closed".into()));
+                                }
+                            }
+                            Some(runner_message::Kind::Log(log)) => core.log(log),
+                            Some(runner_message::Kind::Welcome(_)) | None => {
+                                return Err(Failure("protocol violation: unexpected message from the runner".into()));
+                            }
+                        }
+                    }
+                    n = read_output(output, &mut buf) => {
+                        match n {
+                            Some(n) => keep_output(output_tail, output_line, &buf[..n], core),
+                            None => *output = None,
+                        }
+                    }
+                    _ = tokio::time::sleep_until(expiry) => {
+                        return Err(Failure(format!("deadline expired: no answer within {deadline:?}")));
+                    }
+                }
+            }
+        })
+    }
+
+    /// Receives a descriptor the runner sent along with a result.
+    pub fn receive_fd(&self, token: u64) -> Result<OwnedFd, Failure> {
+        use std::os::fd::AsFd;
+        sidecar_proto::fdpass::recv(self.fdpass.as_fd(), token, Duration::from_secs(10))
+            .map_err(|e| Failure(format!("the runner's descriptor did not arrive: {e}")))
+    }
+
+    /// Closes the session and waits (bounded) for the runner to exit.
+    pub fn close(mut self, core: &mut dyn CoreHandler) -> Option<String> {
+        let deadline = Deadlines::get(self.deadlines.shutdown);
+        drop(self.tx);
+        self.rt.block_on(async {
+            // Drain what the runner still says until it hangs up.
+            let _ = tokio::time::timeout(deadline, async {
+                while let Ok(Some(msg)) = self.inbound.message().await {
+                    if let Some(runner_message::Kind::Log(log)) = msg.kind {
+                        core.log(log);
+                    }
+                }
+            })
+            .await;
+        });
+        match self.process.wait_for(deadline) {
+            Some(s) if s.success() => None,
+            Some(s) => Some(process::describe(s)),
+            None => {
+                self.process.terminate();
+                Some(format!("did not exit within {deadline:?} and was killed"))
+            }
+        }
+    }
+
+    /// After a failure: ends the runner and explains what happened to it,
+    /// including the last lines it printed (Python's faulthandler writes the
+    /// plugin's stack there on a crash).
+    pub fn kill(mut self, core: &mut dyn CoreHandler) -> String {
+        // Give a crashing runner a moment to finish dying so its status and
+        // last words are known.
+        let status = match self.process.wait_for(Duration::from_millis(500)) {
+            Some(s) => process::describe(s),
+            None => {
+                let s = self.process.terminate();
+                let how = s
+                    .map(process::describe)
+                    .unwrap_or_else(|| "could not be reaped".into());
+                format!("was stopped by the shim ({how})")
+            }
+        };
+        // Collect the rest of its output (bounded: the pipe is closed now).
+        let Session {
+            rt,
+            output,
+            output_tail,
+            output_line,
+            ..
+        } = &mut self;
+        rt.block_on(async {
+            let mut buf = [0u8; 4096];
+            let _ = tokio::time::timeout(Duration::from_millis(200), async {
+                while let Some(n) = read_output(output, &mut buf).await {
+                    keep_output(output_tail, output_line, &buf[..n], core);
+                }
+            })
+            .await;
+        });
+        let tail: Vec<u8> = self.output_tail.iter().copied().collect();
+        let tail = String::from_utf8_lossy(&tail);
+        let tail = tail.trim();
+        if tail.is_empty() {
+            format!("the runner (pid {}) {status}", self.process.pid())
+        } else {
+            format!(
+                "the runner (pid {}) {status}; its last output:\n{tail}",
+                self.process.pid()
+            )
+        }
+    }
+}
+
+async fn handshake(
+    stream: tokio::net::UnixStream,
+    hello: Hello,
+) -> Result<
+    (
+        UnboundedSender<ShimMessage>,
+        Streaming<RunnerMessage>,
+        Welcome,
+    ),
+    Failure,
+> {
+    // The socket is already connected: hand it to tonic exactly once.
+    let slot = Arc::new(Mutex::new(Some(stream)));
+    let channel = Endpoint::from_static("http://runner.sidecar")
+        .connect_with_connector(tower::service_fn(move |_: Uri| {
+            let stream = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+            async move {
+                stream.map(TokioIo::new).ok_or_else(|| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::NotConnected,
+                        "the runner session cannot be reopened",
+                    )
+                })
+            }
+        }))
+        .await
+        .map_err(|e| Failure(format!("cannot connect to the runner: {e}")))?;
+    let mut client = RunnerClient::new(channel)
+        .max_decoding_message_size(sidecar_proto::MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(sidecar_proto::MAX_MESSAGE_BYTES);
+    let (tx, rx) = unbounded_channel();
+    let _ = tx.send(ShimMessage {
+        kind: Some(shim_message::Kind::Hello(hello)),
+    });
+    let mut inbound = client
+        .session(UnboundedReceiverStream::new(rx))
+        .await
+        .map_err(|s| Failure(format!("the runner rejected the session: {}", s.message())))?
+        .into_inner();
+    match inbound.message().await {
+        Ok(Some(RunnerMessage {
+            kind: Some(runner_message::Kind::Welcome(w)),
+        })) => Ok((tx, inbound, w)),
+        Ok(_) => Err(Failure(
+            "protocol violation: the runner did not start with Welcome".into(),
+        )),
+        Err(s) => Err(Failure(format!(
+            "the session broke during the handshake: {}",
+            s.message()
+        ))),
+    }
+}
+
+/// Reads the runner's stdout/stderr pipe; `None` at EOF or without a pipe
+/// (then it never completes, so `select!` ignores it).
+async fn read_output(
+    output: &mut Option<tokio::net::unix::pipe::Receiver>,
+    buf: &mut [u8],
+) -> Option<usize> {
+    match output {
+        Some(pipe) => match pipe.read(buf).await {
+            Ok(0) | Err(_) => None,
+            Ok(n) => Some(n),
+        },
+        None => std::future::pending().await,
+    }
+}
+
+/// Forwards complete lines of runner output as debug messages and keeps the
+/// tail for crash reports.
+fn keep_output(
+    tail: &mut VecDeque<u8>,
+    line: &mut Vec<u8>,
+    bytes: &[u8],
+    core: &mut dyn CoreHandler,
+) {
+    tail.extend(bytes);
+    while tail.len() > OUTPUT_TAIL_BYTES {
+        tail.pop_front();
+    }
+    for &b in bytes {
+        if b == b'\n' {
+            let mut text = b"runner: ".to_vec();
+            text.append(line);
+            core.log(Log {
+                kind: Some(sidecar_proto::log::Kind::Debug(
+                    sidecar_proto::DebugMessage { level: 100, text },
+                )),
+            });
+        } else if line.len() < OUTPUT_TAIL_BYTES {
+            line.push(b);
+        }
+    }
+}
