@@ -86,6 +86,17 @@ pub fn attached() -> bool {
     LINK.get().is_some()
 }
 
+/// Fails the way [`call`] would, without calling: for `bareosfd` functions
+/// that answer locally but must still refuse outside a daemon call.
+pub fn check() -> Result<(), CoreError> {
+    let link = LINK.get().ok_or(CoreError::Unset)?;
+    if link.in_call.load(Ordering::SeqCst) {
+        Ok(())
+    } else {
+        Err(CoreError::NotInCall)
+    }
+}
+
 /// Calls one core function and waits for its answer. Blocks: call it with
 /// the GIL released.
 pub fn call(kind: callback::Kind) -> Result<CallbackReply, CoreError> {

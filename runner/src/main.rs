@@ -1,12 +1,23 @@
 //! `sidecar-runner`: hosts one Bareos Python plugin instance out of the
 //! daemon's process. Started by the shim with its session sockets as fds 3
-//! and 4 (see `session`).
+//! and 4 (see `session`); `sidecar-runner python [ARGS...]` is a Python
+//! interpreter with `bareosfd` built in, for testing plugins (`interpreter`).
 
 mod bareosfd;
 mod core;
+mod definition;
+mod interpreter;
 mod plugin;
 mod session;
+mod stdio;
 
 fn main() -> std::process::ExitCode {
-    session::main()
+    let mut args = std::env::args_os();
+    let argv0 = args.next().unwrap_or_default();
+    match args.next() {
+        Some(cmd) if cmd == "python" => {
+            interpreter::main(std::iter::once(argv0).chain(args).collect())
+        }
+        _ => session::main(),
+    }
 }

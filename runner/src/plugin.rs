@@ -1,1 +1,565 @@
-//! Placeholder: python3-fd semantics (definition parsing, loading, dispatch).
+//! python3-fd's semantics on the runner side: which Python entry point each
+//! plugin call becomes (python-api §5, §6), module loading (§4), and how
+//! results and packets travel back.
+//!
+//! Runs on the main thread with the GIL held; one plugin instance per
+//! process, so the module lives in the main interpreter (no
+//! sub-interpreters, so C extensions work).
+
+use std::os::fd::BorrowedFd;
+use std::sync::OnceLock;
+
+use pyo3::exceptions::PyModuleNotFoundError;
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+use sidecar_proto::{self as pb, call, call_result, callback, event};
+
+use crate::definition::{Definition, Parsed};
+use crate::{bareosfd, core, stdio};
+
+// Return codes and constants of the ABI the dispatcher needs (fd-abi §3, §7).
+const BRC_OK: i32 = 0;
+const BRC_ERROR: i32 = 2;
+const BRC_SEEN: i32 = 5;
+const BRC_SKIP: i32 = 7;
+const M_FATAL: i32 = 3;
+const M_ERROR: i32 = 4;
+const IO_OPEN: i32 = 1;
+const IOSTAT_DO_IN_CORE: i32 = 1;
+const FT_NOCHG: i32 = 10;
+const FT_DIRNOCHG: i32 = 11;
+const FT_DIRBEGIN: i32 = 18;
+/// Debug level of python3-fd's diagnostics.
+const DEBUG_LEVEL: i32 = 150;
+
+/// Event numbers with their own handling (fd-abi §7.1).
+mod ev {
+    pub const BACKUP_COMMAND: u32 = 9;
+    pub const RESTORE_COMMAND: u32 = 10;
+    pub const ESTIMATE_COMMAND: u32 = 11;
+    pub const LEVEL: u32 = 12;
+    pub const SINCE: u32 = 13;
+    pub const RESTORE_OBJECT: u32 = 15;
+    pub const PLUGIN_COMMAND: u32 = 17;
+    pub const HANDLE_BACKUP_FILE: u32 = 19;
+    pub const NEW_PLUGIN_OPTIONS: u32 = 20;
+}
+
+/// The directory python3-fd puts first on `sys.path` before `module_path`
+/// (its compiled-in module path, the daemon's plugin directory): the shim
+/// names it in the handshake.
+static DEFAULT_MODULE_DIR: OnceLock<String> = OnceLock::new();
+
+pub fn set_default_module_dir(dir: String) {
+    let _ = DEFAULT_MODULE_DIR.set(dir);
+}
+
+type Outcome = (i32, Option<call_result::Payload>);
+
+pub struct Plugin {
+    definition: Definition,
+    module: Option<Py<PyModule>>,
+    default_dir_added: bool,
+    module_path_added: bool,
+}
+
+impl Plugin {
+    pub fn new(py: Python<'_>) -> Plugin {
+        if core::attached()
+            && let Err(e) = stdio::capture(py)
+        {
+            tracing::warn!("cannot capture Python's stdout/stderr: {e}");
+        }
+        Plugin {
+            definition: Definition::default(),
+            module: None,
+            default_dir_added: false,
+            module_path_added: false,
+        }
+    }
+
+    /// Executes one plugin call; returns the bRC and what goes back into the
+    /// core's packet.
+    pub fn dispatch(&mut self, py: Python<'_>, kind: call::Kind) -> Outcome {
+        let outcome = match kind {
+            call::Kind::NewPlugin(_) | call::Kind::FreePlugin(_) => (BRC_OK, None),
+            call::Kind::HandlePluginEvent(e) => self.event(py, e),
+            call::Kind::StartBackupFile(req) => self.start_backup_file(py, &req),
+            call::Kind::EndBackupFile(_) => (self.call(py, "end_backup_file", ()), None),
+            call::Kind::StartRestoreFile(cmd) => match text(&cmd, "the restore command") {
+                Ok(cmd) => (self.call(py, "start_restore_file", (cmd,)), None),
+                Err(rc) => (rc, None),
+            },
+            call::Kind::EndRestoreFile(_) => (self.call(py, "end_restore_file", ()), None),
+            call::Kind::PluginIo(req) => self.plugin_io(py, &req),
+            call::Kind::CreateFile(rp) => self.create_file(py, &rp),
+            call::Kind::SetFileAttributes(rp) => {
+                let rc = match bareosfd::restore_packet_from_proto(py, &rp) {
+                    Ok(pkt) => self.call(py, "set_file_attributes", (pkt,)),
+                    Err(e) => report(py, &e),
+                };
+                (rc, None)
+            }
+            call::Kind::CheckFile(fname) => {
+                // Without a module python3-fd answers OK (the file is kept).
+                if self.module.is_none() {
+                    (BRC_OK, None)
+                } else {
+                    match text(&fname, "the file name") {
+                        Ok(f) => (self.call(py, "check_file", (f,)), None),
+                        Err(rc) => (rc, None),
+                    }
+                }
+            }
+            call::Kind::GetAcl(ap) => self.get_acl(py, &ap),
+            call::Kind::SetAcl(ap) => {
+                let rc = match bareosfd::acl_packet(py, &ap) {
+                    Ok(pkt) => self.call(py, "set_acl", (pkt,)),
+                    Err(e) => report(py, &e),
+                };
+                (rc, None)
+            }
+            call::Kind::GetXattr(xp) => self.get_xattr(py, &xp),
+            call::Kind::SetXattr(xp) => {
+                let rc = match bareosfd::xattr_packet(py, &xp) {
+                    Ok(pkt) => self.call(py, "set_xattr", (pkt,)),
+                    Err(e) => report(py, &e),
+                };
+                (rc, None)
+            }
+        };
+        stdio::flush(py);
+        outcome
+    }
+
+    /// handlePluginEvent (python-api §5.2).
+    fn event(&mut self, py: Python<'_>, e: pb::Event) -> Outcome {
+        let number = match &e.value {
+            Some(event::Value::Number(n)) => Some(*n),
+            _ => None,
+        };
+        match e.event_type {
+            ev::LEVEL => {
+                bareosfd::state::set_level(number.unwrap_or(0));
+                (self.other_event(py, e.event_type), None)
+            }
+            ev::SINCE => {
+                bareosfd::state::set_since(number.unwrap_or(0));
+                (self.other_event(py, e.event_type), None)
+            }
+            ev::BACKUP_COMMAND
+            | ev::RESTORE_COMMAND
+            | ev::ESTIMATE_COMMAND
+            | ev::PLUGIN_COMMAND
+            | ev::NEW_PLUGIN_OPTIONS => {
+                let Some(event::Value::Text(cmd)) = e.value else {
+                    return (BRC_ERROR, None);
+                };
+                let cmd = match text(&cmd, "the plugin definition") {
+                    Ok(c) => c,
+                    Err(rc) => return (rc, None),
+                };
+                if e.event_type == ev::NEW_PLUGIN_OPTIONS {
+                    self.definition.override_opts = None;
+                }
+                let parsed = self.definition.parse(&cmd, self.module.is_some());
+                if e.event_type == ev::NEW_PLUGIN_OPTIONS {
+                    self.definition.override_opts = Some(cmd);
+                }
+                (self.command(py, parsed), None)
+            }
+            ev::RESTORE_OBJECT => {
+                let Some(event::Value::RestoreObject(ro)) = e.value else {
+                    return (BRC_OK, None);
+                };
+                let name = String::from_utf8_lossy(ro.plugin_name.as_deref().unwrap_or_default())
+                    .into_owned();
+                if self.module.is_none() && !name.is_empty() {
+                    let parsed = self.definition.parse(&name, false);
+                    let rc = self.command(py, parsed);
+                    if rc != BRC_OK {
+                        return (rc, None);
+                    }
+                }
+                let rc = match bareosfd::restore_object(py, &ro) {
+                    Ok(rop) => self.call(py, "restore_object_data", (rop,)),
+                    Err(e) => report(py, &e),
+                };
+                (rc, None)
+            }
+            ev::HANDLE_BACKUP_FILE => {
+                let Some(event::Value::Save(sp)) = e.value else {
+                    return (BRC_ERROR, None);
+                };
+                let pkt = match bareosfd::save_packet_from_proto(py, &sp) {
+                    Ok(p) => p,
+                    Err(e) => return (report(py, &e), None),
+                };
+                let rc = self.call(py, "handle_backup_file", (pkt.clone(),));
+                // Copied back whatever the plugin returned (python-api §9.4).
+                match bareosfd::save_packet_back_handled(&pkt) {
+                    Ok(back) => (rc, Some(call_result::Payload::Save(back))),
+                    Err(e) => (report(py, &e), None),
+                }
+            }
+            other => (self.other_event(py, other), None),
+        }
+    }
+
+    fn other_event(&mut self, py: Python<'_>, number: u32) -> i32 {
+        if self.module.is_none() {
+            return BRC_OK;
+        }
+        self.call(py, "handle_plugin_event", (number,))
+    }
+
+    /// A command event whose definition was parsed: load the module if
+    /// needed, then hand the options to the plugin (python-api §4.1).
+    fn command(&mut self, py: Python<'_>, parsed: Parsed) -> i32 {
+        let opts = match parsed {
+            Parsed::Options(o) => o,
+            Parsed::Skip => return BRC_SKIP,
+            Parsed::Illegal(msg) => {
+                let _ = core::job_message(M_FATAL, format!("{msg}\n"));
+                return BRC_ERROR;
+            }
+        };
+        if self.module.is_some() {
+            return self.call(py, "parse_plugin_definition", (opts,));
+        }
+        match self.load(py, &opts) {
+            Ok(BRC_OK) => self.call(py, "parse_plugin_definition", (opts,)),
+            Ok(rc) => rc,
+            Err(rc) => rc,
+        }
+    }
+
+    /// Imports the module and calls `load_bareos_plugin`; `Ok(rc)` once the
+    /// module counts as loaded.
+    fn load(&mut self, py: Python<'_>, opts: &str) -> Result<i32, i32> {
+        let sys_path = py
+            .import("sys")
+            .and_then(|s| s.getattr("path"))
+            .map_err(|e| report(py, &e))?;
+        let sys_path = sys_path.downcast::<PyList>().map_err(|_| BRC_ERROR)?;
+        if !self.default_dir_added {
+            if let Some(dir) = DEFAULT_MODULE_DIR.get() {
+                sys_path.insert(0, dir).map_err(|e| report(py, &e))?;
+            }
+            self.default_dir_added = true;
+        }
+        if !self.module_path_added
+            && let Some(dir) = &self.definition.module_path
+        {
+            sys_path.insert(0, dir).map_err(|e| report(py, &e))?;
+            self.module_path_added = true;
+        }
+        let Some(name) = self.definition.module_name.clone() else {
+            return Err(BRC_ERROR); // silently, as python3-fd
+        };
+        let module = match py
+            .import("importlib")
+            .and_then(|m| m.call_method1("import_module", (&name,)))
+        {
+            Ok(m) => m,
+            Err(e) => {
+                if e.is_instance_of::<PyModuleNotFoundError>(py) {
+                    let searched: Vec<String> = sys_path
+                        .iter()
+                        .map(|p| p.str().map(|s| s.to_string()).unwrap_or_default())
+                        .collect();
+                    let _ = core::job_message(
+                        M_FATAL,
+                        format!(
+                            "python3-fd (sidecar): cannot import module_name={name}: {}; searched sys.path: {}\n",
+                            e.value(py),
+                            searched.join(", ")
+                        ),
+                    );
+                    return Err(BRC_ERROR);
+                }
+                return Err(report(py, &e));
+            }
+        };
+        let module = module.downcast_into::<PyModule>().map_err(|_| BRC_ERROR)?;
+        let Some(load) = entry_point(&module, "load_bareos_plugin") else {
+            let _ = core::debug_message(
+                DEBUG_LEVEL,
+                "python3-fd: Failed to find function named load_bareos_plugin()\n",
+            );
+            return Err(BRC_ERROR);
+        };
+        let rc = match load.call1((opts,)) {
+            Ok(r) => return_code("load_bareos_plugin", &r),
+            Err(e) => return Err(report(py, &e)),
+        };
+        self.module = Some(module.unbind());
+        Ok(rc)
+    }
+
+    /// Calls an entry point of the loaded module (looked up at every call,
+    /// python-api §1.3) and converts its return value.
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        args: impl pyo3::call::PyCallArgs<'py>,
+    ) -> i32 {
+        let Some(module) = &self.module else {
+            let _ = core::debug_message(
+                DEBUG_LEVEL,
+                format!(
+                    "python3-fd-mod: Failed to find function named {name}() (no module loaded)\n"
+                ),
+            );
+            return BRC_ERROR;
+        };
+        let Some(f) = entry_point(module.bind(py), name) else {
+            let _ = core::debug_message(
+                DEBUG_LEVEL,
+                format!("python3-fd-mod: Failed to find function named {name}()\n"),
+            );
+            return BRC_ERROR;
+        };
+        match f.call1(args) {
+            Ok(r) => return_code(name, &r),
+            Err(e) => report(py, &e),
+        }
+    }
+
+    fn start_backup_file(&mut self, py: Python<'_>, req: &pb::BackupRequest) -> Outcome {
+        let pkt = match bareosfd::save_packet_for_backup(py, req) {
+            Ok(p) => p,
+            Err(e) => return (report(py, &e), None),
+        };
+        let rc = self.call(py, "start_backup_file", (pkt.clone(),));
+        if rc != BRC_OK {
+            return (rc, None);
+        }
+        let mut back = match bareosfd::save_packet_back(&pkt) {
+            Ok(b) => b,
+            Err(e) => return (report(py, &e), None),
+        };
+        if let Err(rc) = detect_changes(py, &mut back) {
+            return (rc, None);
+        }
+        (rc, Some(call_result::Payload::Save(back)))
+    }
+
+    fn plugin_io(&mut self, py: Python<'_>, req: &pb::IoRequest) -> Outcome {
+        let failed = |rc| {
+            let io = pb::IoResult {
+                status: -1,
+                ..Default::default()
+            };
+            (rc, Some(call_result::Payload::Io(io)))
+        };
+        if self.module.is_none() {
+            return failed(BRC_ERROR);
+        }
+        let pkt = match bareosfd::io_packet_from_request(py, req) {
+            Ok(p) => p,
+            Err(e) => return failed(report(py, &e)),
+        };
+        let rc = self.call(py, "plugin_io", (pkt.clone(),));
+        let mut back = bareosfd::io_packet_back(&pkt, req.func, req.count);
+        if req.func == IO_OPEN && back.status == IOSTAT_DO_IN_CORE && rc != BRC_ERROR {
+            match pass_descriptor(back.filedes, "plugin_io(IO_OPEN) with iostat_do_in_core") {
+                Ok(token) => back.fd_token = token,
+                Err(()) => return failed(BRC_ERROR),
+            }
+        }
+        (rc, Some(call_result::Payload::Io(back)))
+    }
+
+    fn create_file(&mut self, py: Python<'_>, rp: &pb::RestorePacket) -> Outcome {
+        let pkt = match bareosfd::restore_packet_from_proto(py, rp) {
+            Ok(p) => p,
+            Err(e) => return (report(py, &e), None),
+        };
+        let rc = self.call(py, "create_file", (pkt.clone(),));
+        // Copied back whatever the plugin returned (python-api §6.4).
+        let (create_status, filedes) = bareosfd::restore_packet_back(&pkt);
+        let mut back = pb::CreateResult {
+            create_status,
+            filedes,
+            fd_token: 0,
+        };
+        if filedes >= 0 {
+            match pass_descriptor(filedes, "create_file's restorepkt.filedes") {
+                Ok(token) => back.fd_token = token,
+                Err(()) => back.filedes = -1,
+            }
+        }
+        (rc, Some(call_result::Payload::Create(back)))
+    }
+
+    fn get_acl(&mut self, py: Python<'_>, ap: &pb::AclPacket) -> Outcome {
+        let pkt = match bareosfd::acl_packet(py, ap) {
+            Ok(p) => p,
+            Err(e) => return (report(py, &e), None),
+        };
+        let rc = self.call(py, "get_acl", (pkt.clone(),));
+        match bareosfd::acl_packet_back(&pkt) {
+            Ok(content) => {
+                let back = pb::AclPacket {
+                    fname: ap.fname.clone(),
+                    content,
+                };
+                (rc, Some(call_result::Payload::Acl(back)))
+            }
+            Err(e) => (report(py, &e), None),
+        }
+    }
+
+    fn get_xattr(&mut self, py: Python<'_>, xp: &pb::XattrPacket) -> Outcome {
+        let pkt = match bareosfd::xattr_packet(py, xp) {
+            Ok(p) => p,
+            Err(e) => return (report(py, &e), None),
+        };
+        let rc = self.call(py, "get_xattr", (pkt.clone(),));
+        let (name, value) = bareosfd::xattr_packet_back(&pkt);
+        let back = pb::XattrPacket {
+            fname: xp.fname.clone(),
+            name,
+            value,
+        };
+        (rc, Some(call_result::Payload::Xattr(back)))
+    }
+}
+
+/// python3-fd's automatic change detection after `start_backup_file`
+/// (python-api §6.5): in Incremental/Differential jobs ask the core whether
+/// the file changed and mark unchanged ones so the core skips them.
+fn detect_changes(py: Python<'_>, sp: &mut pb::SavePacket) -> Result<(), i32> {
+    if !matches!(bareosfd::state::level(), Some(b'I' | b'D')) || !bareosfd::state::check_changes() {
+        return Ok(());
+    }
+    let since = bareosfd::state::since();
+    if sp.save_time == 0 && since != 0 {
+        sp.save_time = since;
+    }
+    let request = callback::Kind::CheckChanges(sp.clone());
+    match py.allow_threads(|| core::call(request)) {
+        Ok(reply) => {
+            sp.delta_seq = reply.delta_seq;
+            sp.accurate_found = reply.accurate_found;
+            if reply.rc == BRC_SEEN {
+                sp.r#type = if sp.r#type == FT_DIRBEGIN {
+                    FT_DIRNOCHG
+                } else {
+                    FT_NOCHG
+                };
+            }
+            Ok(())
+        }
+        Err(e) => {
+            let _ = core::job_message(
+                M_FATAL,
+                format!("python3-fd (sidecar): checkChanges failed: {e}\n"),
+            );
+            Err(BRC_ERROR)
+        }
+    }
+}
+
+/// Sends a descriptor the plugin opened to the shim; the core gets its own
+/// copy. A number that is not an open descriptor is refused: the daemon must
+/// never read or write one of its own descriptors by accident.
+fn pass_descriptor(fd: i32, what: &str) -> Result<u64, ()> {
+    // SAFETY: F_GETFD only queries the flags of a descriptor number.
+    if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        let _ = core::job_message(
+            M_ERROR,
+            format!(
+                "python3-fd (sidecar): {what}: filedes {fd} is not an open descriptor of the plugin\n"
+            ),
+        );
+        return Err(());
+    }
+    // SAFETY: checked open just above; borrowed only for the send.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    core::pass_fd(borrowed).map_err(|e| {
+        let _ = core::job_message(
+            M_ERROR,
+            format!("python3-fd (sidecar): cannot hand descriptor {fd} to the daemon: {e}\n"),
+        );
+    })
+}
+
+/// A callable attribute of the module, looked up at every call.
+fn entry_point<'py>(module: &Bound<'py, PyModule>, name: &str) -> Option<Bound<'py, PyAny>> {
+    module
+        .dict()
+        .get_item(name)
+        .ok()
+        .flatten()
+        .filter(|f| f.is_callable())
+}
+
+/// An entry point's result as a bRC (python-api §6.1). Decision D1: a
+/// non-int is bRC_Error with a message naming the function and the type,
+/// and nothing is left pending for the next call.
+fn return_code(name: &str, value: &Bound<'_, PyAny>) -> i32 {
+    match value.extract::<i64>() {
+        Ok(rc) => match i32::try_from(rc) {
+            Ok(rc) => rc,
+            Err(_) => {
+                let _ = core::job_message(
+                    M_ERROR,
+                    format!(
+                        "python3-fd (sidecar): {name}() returned {rc}, which is not a bRC; treated as bRC_Error\n"
+                    ),
+                );
+                BRC_ERROR
+            }
+        },
+        Err(_) => {
+            let type_name = value
+                .get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_else(|_| "?".into());
+            let _ = core::job_message(
+                M_ERROR,
+                format!(
+                    "python3-fd (sidecar): {name}() returned {type_name}, not an int (bRC); treated as bRC_Error\n"
+                ),
+            );
+            BRC_ERROR
+        }
+    }
+}
+
+/// Reports a Python exception the way python3-fd does (python-api §6.2): the
+/// formatted traceback as a fatal job message and at debug level 150.
+fn report(py: Python<'_>, err: &PyErr) -> i32 {
+    let text = py
+        .import("traceback")
+        .and_then(|tb| {
+            tb.call_method1(
+                "format_exception",
+                (err.get_type(py), err.value(py), err.traceback(py)),
+            )
+        })
+        .and_then(|lines| {
+            let lines: Vec<String> = lines.extract()?;
+            Ok(lines.concat())
+        })
+        .unwrap_or_else(|_| format!("{err}\n"));
+    let msg = format!("bareosfd: {text}\n");
+    let _ = core::debug_message(DEBUG_LEVEL, msg.clone());
+    let _ = core::job_message(M_FATAL, msg);
+    BRC_ERROR
+}
+
+/// Daemon strings are bytes; Python wants strict UTF-8 `str`.
+fn text(bytes: &[u8], what: &str) -> Result<String, i32> {
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        let _ = core::job_message(
+            M_FATAL,
+            format!("python3-fd (sidecar): {what} is not valid UTF-8: {e}\n"),
+        );
+        BRC_ERROR
+    })
+}

@@ -1,0 +1,159 @@
+"""Test plugin: misbehaves in a chosen way at a chosen entry point.
+
+Plugin = "python3:module_path=...:module_name=fault:fault=KIND:at=ENTRY[:after=N]"
+
+KIND:  segfault | abort | exit3 | sysexit | raise | loop | deadlock |
+       return_none | return_str | sleep
+ENTRY: load_bareos_plugin | parse_plugin_definition | handle_plugin_event |
+       start_backup_file | end_backup_file | plugin_io | start_restore_file |
+       end_restore_file | create_file | set_file_attributes | check_file
+after=N: misbehave only from the N-th call of ENTRY on (default 1).
+
+Until it misbehaves it backs up three small generated files through
+plugin_io, so a test can tell "failed at the fault" from "never worked".
+"""
+
+import ctypes
+import os
+import sys
+import threading
+import time
+
+import bareosfd
+from bareosfd import (
+    CF_EXTRACT,
+    FT_REG,
+    IO_CLOSE,
+    IO_OPEN,
+    IO_READ,
+    IO_WRITE,
+    bRC_More,
+    bRC_OK,
+    iostat_do_in_plugin,
+)
+
+options = {}
+calls = {}
+state = {"file": 0, "sent": False, "out": None}
+FILES = 3
+_lock = threading.Lock()
+
+
+def misbehave(entry):
+    if options.get("at") != entry:
+        return None
+    calls[entry] = calls.get(entry, 0) + 1
+    if calls[entry] < int(options.get("after", "1")):
+        return None
+    kind = options.get("fault")
+    if kind == "segfault":
+        ctypes.string_at(0)
+    elif kind == "abort":
+        os.abort()
+    elif kind == "exit3":
+        os._exit(3)
+    elif kind == "sysexit":
+        sys.exit("plugin called sys.exit")
+    elif kind == "raise":
+        raise ValueError("fault plugin raised in %s" % entry)
+    elif kind == "loop":
+        while True:
+            pass
+    elif kind == "deadlock":
+        _lock.acquire()
+        _lock.acquire()
+    elif kind == "sleep":
+        time.sleep(float(options.get("seconds", "3600")))
+    elif kind == "return_none":
+        return "none"
+    elif kind == "return_str":
+        return "str"
+    return None
+
+
+def result(entry, rc=bRC_OK):
+    bad = misbehave(entry)
+    if bad == "none":
+        return None
+    if bad == "str":
+        return "OK"
+    return rc
+
+
+def parse(plugindef):
+    for item in plugindef.split(":"):
+        if "=" in item:
+            key, value = item.split("=", 1)
+            options.setdefault(key, value)
+
+
+def load_bareos_plugin(plugindef):
+    parse(plugindef)
+    return result("load_bareos_plugin")
+
+
+def parse_plugin_definition(plugindef):
+    parse(plugindef)
+    return result("parse_plugin_definition")
+
+
+def handle_plugin_event(event):
+    return result("handle_plugin_event")
+
+
+def start_backup_file(savepkt):
+    statp = bareosfd.StatPacket()
+    statp.st_size = 10
+    savepkt.statp = statp
+    savepkt.fname = "/fault/file-%d" % state["file"]
+    savepkt.type = FT_REG
+    state["sent"] = False
+    return result("start_backup_file")
+
+
+def end_backup_file():
+    state["file"] += 1
+    return result("end_backup_file", bRC_More if state["file"] < FILES else bRC_OK)
+
+
+def plugin_io(IOP):
+    if IOP.func == IO_OPEN:
+        if IOP.flags & (os.O_WRONLY | os.O_RDWR):
+            os.makedirs(os.path.dirname(IOP.fname), exist_ok=True)
+            state["out"] = open(IOP.fname, "wb")
+        IOP.status = iostat_do_in_plugin
+    elif IOP.func == IO_READ:
+        data = b"" if state["sent"] else b"0123456789"
+        state["sent"] = True
+        IOP.buf = bytearray(data)
+        IOP.status = len(data)
+    elif IOP.func == IO_WRITE:
+        state["out"].write(IOP.buf)
+        IOP.status = IOP.count
+    elif IOP.func == IO_CLOSE:
+        if state["out"] is not None:
+            state["out"].close()
+            state["out"] = None
+        IOP.status = 0
+    return result("plugin_io")
+
+
+def start_restore_file(cmd):
+    return result("start_restore_file")
+
+
+def end_restore_file():
+    return result("end_restore_file")
+
+
+def create_file(restorepkt):
+    restorepkt.create_status = CF_EXTRACT
+    return result("create_file")
+
+
+def set_file_attributes(restorepkt):
+    return result("set_file_attributes")
+
+
+def check_file(fname):
+    return result("check_file")

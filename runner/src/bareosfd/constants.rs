@@ -1,0 +1,259 @@
+//! The constants of `bareosfd` (PY §8): each one is a module attribute and an
+//! entry of a dict keyed by the name as `bytes`, in the documented order.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+pub const BRC_OK: i32 = 0;
+pub const BRC_ERROR: i32 = 2;
+pub const M_WARNING: i32 = 5;
+pub const CF_ERROR: i32 = 2;
+pub const IO_READ: i32 = 2;
+pub const IO_WRITE: i32 = 3;
+
+pub mod var {
+    pub const JOB_ID: i32 = 1;
+    pub const FD_NAME: i32 = 2;
+    pub const LEVEL: i32 = 3;
+    pub const TYPE: i32 = 4;
+    pub const CLIENT: i32 = 5;
+    pub const JOB_NAME: i32 = 6;
+    pub const JOB_STATUS: i32 = 7;
+    pub const SINCE_TIME: i32 = 8;
+    pub const ACCURATE: i32 = 9;
+    pub const FILE_SEEN: i32 = 10;
+    pub const WORKING_DIR: i32 = 12;
+    pub const WHERE: i32 = 13;
+    pub const REGEX_WHERE: i32 = 14;
+    pub const EXE_PATH: i32 = 15;
+    pub const VERSION: i32 = 16;
+    pub const PREV_JOB_NAME: i32 = 18;
+    pub const PREFIX_LINKS: i32 = 19;
+    pub const CHECK_CHANGES: i32 = 20;
+    pub const USED_CONFIG: i32 = 21;
+    pub const ACCURATE_OPTIONS: i32 = 23;
+}
+
+/// File types that carry a restore object instead of file data.
+pub const OBJECT_TYPES: [i32; 3] = [25, 27, 28];
+
+type Table = (&'static str, &'static [(&'static str, i64)]);
+
+const INT_TABLES: &[Table] = &[
+    (
+        "bRCs",
+        &[
+            ("bRC_OK", 0),
+            ("bRC_Stop", 1),
+            ("bRC_Error", 2),
+            ("bRC_More", 3),
+            ("bRC_Term", 4),
+            ("bRC_Seen", 5),
+            ("bRC_Core", 6),
+            ("bRC_Skip", 7),
+            ("bRC_Cancel", 8),
+        ],
+    ),
+    (
+        "bJobMessageType",
+        &[
+            ("M_ABORT", 1),
+            ("M_DEBUG", 2),
+            ("M_FATAL", 3),
+            ("M_ERROR", 4),
+            ("M_WARNING", 5),
+            ("M_INFO", 6),
+            ("M_SAVED", 7),
+            ("M_NOTSAVED", 8),
+            ("M_SKIPPED", 9),
+            ("M_MOUNT", 10),
+            ("M_ERROR_TERM", 11),
+            ("M_TERM", 12),
+            ("M_RESTORED", 13),
+            ("M_SECURITY", 14),
+            ("M_ALERT", 15),
+            ("M_VOLMGMT", 16),
+        ],
+    ),
+    (
+        "bVariable",
+        &[
+            ("bVarJobId", 1),
+            ("bVarFDName", 2),
+            ("bVarLevel", 3),
+            ("bVarType", 4),
+            ("bVarClient", 5),
+            ("bVarJobName", 6),
+            ("bVarJobStatus", 7),
+            ("bVarSinceTime", 8),
+            ("bVarAccurate", 9),
+            ("bVarFileSeen", 10),
+            ("bVarVssClient", 11),
+            ("bVarWorkingDir", 12),
+            ("bVarWhere", 13),
+            ("bVarRegexWhere", 14),
+            ("bVarExePath", 15),
+            ("bVarVersion", 16),
+            ("bVarDistName", 17),
+            ("bVarPrevJobName", 18),
+            ("bVarPrefixLinks", 19),
+            ("bVarCheckChanges", 20),
+            ("bVarUsedConfig", 21),
+            ("bVarAccurateOptions", 23),
+        ],
+    ),
+    (
+        "bAccurateOption",
+        &[
+            ("bAccurateOptionInode", 1),
+            ("bAccurateOptionPermissions", 2),
+            ("bAccurateOptionNlink", 4),
+            ("bAccurateOptionUid", 8),
+            ("bAccurateOptionGid", 16),
+            ("bAccurateOptionSize", 32),
+            ("bAccurateOptionAtime", 64),
+            ("bAccurateOptionMtime", 128),
+            ("bAccurateOptionCtime", 256),
+            ("bAccurateOptionSizeDecrease", 512),
+            ("bAccurateOptionAlways", 1024),
+            ("bAccurateOptionMD5", 2048),
+            ("bAccurateOptionSha1", 4096),
+        ],
+    ),
+    (
+        "bFileType",
+        &[
+            ("FT_LNKSAVED", 1),
+            ("FT_REGE", 2),
+            ("FT_REG", 3),
+            ("FT_LNK", 4),
+            ("FT_DIREND", 5),
+            ("FT_SPEC", 6),
+            ("FT_NOACCESS", 7),
+            ("FT_NOFOLLOW", 8),
+            ("FT_NOSTAT", 9),
+            ("FT_NOCHG", 10),
+            ("FT_DIRNOCHG", 11),
+            ("FT_ISARCH", 12),
+            ("FT_NORECURSE", 13),
+            ("FT_NOFSCHG", 14),
+            ("FT_NOOPEN", 15),
+            ("FT_RAW", 16),
+            ("FT_FIFO", 17),
+            ("FT_DIRBEGIN", 18),
+            ("FT_INVALIDFS", 19),
+            ("FT_INVALIDDT", 20),
+            ("FT_REPARSE", 21),
+            ("FT_PLUGIN", 22),
+            ("FT_DELETED", 23),
+            ("FT_BASE", 24),
+            ("FT_RESTORE_FIRST", 25),
+            ("FT_JUNCTION", 26),
+            ("FT_PLUGIN_CONFIG", 27),
+            ("FT_PLUGIN_CONFIG_FILLED", 28),
+        ],
+    ),
+    (
+        "bCFs",
+        &[
+            ("CF_SKIP", 1),
+            ("CF_ERROR", 2),
+            ("CF_EXTRACT", 3),
+            ("CF_CREATED", 4),
+            ("CF_CORE", 5),
+        ],
+    ),
+    (
+        "bEventType",
+        &[
+            ("bEventJobStart", 1),
+            ("bEventJobEnd", 2),
+            ("bEventStartBackupJob", 3),
+            ("bEventEndBackupJob", 4),
+            ("bEventStartRestoreJob", 5),
+            ("bEventEndRestoreJob", 6),
+            ("bEventStartVerifyJob", 7),
+            ("bEventEndVerifyJob", 8),
+            ("bEventBackupCommand", 9),
+            ("bEventRestoreCommand", 10),
+            ("bEventEstimateCommand", 11),
+            ("bEventLevel", 12),
+            ("bEventSince", 13),
+            ("bEventCancelCommand", 14),
+            ("bEventRestoreObject", 15),
+            ("bEventEndFileSet", 16),
+            ("bEventPluginCommand", 17),
+            ("bEventOptionPlugin", 18),
+            ("bEventHandleBackupFile", 19),
+            ("bEventNewPluginOptions", 20),
+            ("bEventVssInitializeForBackup", 21),
+            ("bEventVssInitializeForRestore", 22),
+            ("bEventVssSetBackupState", 23),
+            ("bEventVssPrepareForBackup", 24),
+            ("bEventVssBackupAddComponents", 25),
+            ("bEventVssPrepareSnapshot", 26),
+            ("bEventVssCreateSnapshots", 27),
+            ("bEventVssRestoreLoadComponentMetadata", 28),
+            ("bEventVssRestoreSetComponentsSelected", 29),
+            ("bEventVssCloseRestore", 30),
+            ("bEventVssBackupComplete", 31),
+        ],
+    ),
+    (
+        "bIOPS",
+        &[
+            ("IO_OPEN", 1),
+            ("IO_READ", 2),
+            ("IO_WRITE", 3),
+            ("IO_CLOSE", 4),
+            ("IO_SEEK", 5),
+        ],
+    ),
+    (
+        "bIOPstatus",
+        &[
+            ("iostat_error", -1),
+            ("iostat_do_in_plugin", 0),
+            ("iostat_do_in_core", 1),
+        ],
+    ),
+];
+
+/// `bLevels`: dict values are `bytes`, the `L_*` attributes one-char `str`.
+const LEVELS: &[(&str, &str)] = &[
+    ("L_FULL", "F"),
+    ("L_INCREMENTAL", "I"),
+    ("L_DIFFERENTIAL", "D"),
+    ("L_SINCE", "S"),
+    ("L_VERIFY_CATALOG", "C"),
+    ("L_VERIFY_INIT", "V"),
+    ("L_VERIFY_VOLUME_TO_CATALOG", "O"),
+    ("L_VERIFY_DISK_TO_CATALOG", "d"),
+    ("L_VERIFY_DATA", "A"),
+    ("L_BASE", "B"),
+    ("L_NONE", " "),
+    ("L_VIRTUAL_FULL", "f"),
+];
+
+/// Adds every constant and dict to the module.
+pub fn add_all(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    for (dict_name, entries) in INT_TABLES {
+        let dict = PyDict::new(py);
+        for (name, value) in *entries {
+            m.add(*name, *value)?;
+            dict.set_item(PyBytes::new(py, name.as_bytes()), *value)?;
+        }
+        m.add(*dict_name, dict)?;
+    }
+    let dict = PyDict::new(py);
+    for (name, value) in LEVELS {
+        m.add(*name, *value)?;
+        dict.set_item(
+            PyBytes::new(py, name.as_bytes()),
+            PyBytes::new(py, value.as_bytes()),
+        )?;
+    }
+    m.add("bLevels", dict)?;
+    Ok(())
+}

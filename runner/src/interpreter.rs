@@ -1,0 +1,33 @@
+//! `sidecar-runner python [ARGS...]`: the runner as a plain Python
+//! interpreter with `bareosfd` importable and no daemon attached, so plugin
+//! authors can unit-test their plugins (pytest, unittest) against the same
+//! module the daemon will give them. Core functions raise RuntimeError, as
+//! they do in process outside a daemon.
+
+use std::ffi::{CString, c_char, c_int};
+use std::os::unix::ffi::OsStringExt;
+
+use crate::bareosfd;
+
+/// Runs CPython's own command line with `args` (argv[0] first) and returns
+/// its exit status.
+pub fn main(args: Vec<std::ffi::OsString>) -> std::process::ExitCode {
+    bareosfd::register();
+    // Arguments with an interior NUL cannot come from a command line; drop
+    // the rest of such an argument as C would.
+    let owned: Vec<CString> = args
+        .into_iter()
+        .map(|a| {
+            let mut bytes = a.into_vec();
+            bytes.truncate(bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len()));
+            CString::new(bytes).expect("NULs removed above")
+        })
+        .collect();
+    let mut argv: Vec<*mut c_char> = owned.iter().map(|a| a.as_ptr() as *mut c_char).collect();
+    argv.push(std::ptr::null_mut());
+    // SAFETY: argv holds argc valid NUL-terminated strings followed by NULL,
+    // all alive (`owned`) until Py_BytesMain returns; Python is not yet
+    // initialised in this process, as Py_BytesMain requires.
+    let status = unsafe { pyo3::ffi::Py_BytesMain((argv.len() - 1) as c_int, argv.as_mut_ptr()) };
+    std::process::ExitCode::from(status.clamp(0, 255) as u8)
+}

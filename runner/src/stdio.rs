@@ -1,0 +1,117 @@
+//! Python's `sys.stdout`/`sys.stderr` while a daemon is attached (decision
+//! D11): in process they are the daemon's streams, usually /dev/null, so
+//! `print()` output is lost. Here every complete line becomes a message:
+//! stderr lines go to the job log as info messages, stdout lines to the debug
+//! log at level 100.
+
+use pyo3::prelude::*;
+
+use crate::core;
+
+/// Job message type for stderr lines (M_INFO).
+const M_INFO: i32 = 6;
+/// Debug level for stdout lines.
+const STDOUT_DEBUG_LEVEL: i32 = 100;
+/// A line longer than this is sent in pieces, so a plugin printing without
+/// newlines cannot grow the buffer without bound.
+const MAX_LINE: usize = 64 * 1024;
+
+#[derive(Clone, Copy)]
+enum Sink {
+    Stdout,
+    Stderr,
+}
+
+/// A minimal text stream: `write`, `flush` and the attributes code commonly
+/// probes (`encoding`, `isatty`, ...).
+#[pyclass(module = "sidecar")]
+struct LineWriter {
+    sink: Sink,
+    pending: String,
+}
+
+impl LineWriter {
+    fn emit(&self, line: &str) {
+        let _ = match self.sink {
+            Sink::Stdout => core::debug_message(STDOUT_DEBUG_LEVEL, format!("{line}\n")),
+            Sink::Stderr => core::job_message(M_INFO, format!("{line}\n")),
+        };
+    }
+}
+
+#[pymethods]
+impl LineWriter {
+    fn write(&mut self, text: &str) -> usize {
+        self.pending.push_str(text);
+        while let Some(nl) = self.pending.find('\n') {
+            let line: String = self.pending.drain(..=nl).collect();
+            self.emit(line.trim_end_matches('\n'));
+        }
+        if self.pending.len() > MAX_LINE {
+            let line = std::mem::take(&mut self.pending);
+            self.emit(&line);
+        }
+        text.chars().count()
+    }
+
+    fn flush(&mut self) {
+        if !self.pending.is_empty() {
+            let line = std::mem::take(&mut self.pending);
+            self.emit(&line);
+        }
+    }
+
+    fn isatty(&self) -> bool {
+        false
+    }
+
+    fn writable(&self) -> bool {
+        true
+    }
+
+    fn readable(&self) -> bool {
+        false
+    }
+
+    #[getter]
+    fn encoding(&self) -> &'static str {
+        "utf-8"
+    }
+
+    #[getter]
+    fn errors(&self) -> &'static str {
+        "strict"
+    }
+}
+
+/// Replaces `sys.stdout` and `sys.stderr`; `sys.__stderr__` stays the
+/// process's stderr, where faulthandler writes a crashing plugin's stack
+/// (the shim keeps the runner's last output for its crash report).
+pub fn capture(py: Python<'_>) -> PyResult<()> {
+    let sys = py.import("sys")?;
+    for (name, sink) in [("stdout", Sink::Stdout), ("stderr", Sink::Stderr)] {
+        let writer = Py::new(
+            py,
+            LineWriter {
+                sink,
+                pending: String::new(),
+            },
+        )?;
+        sys.setattr(name, writer)?;
+    }
+    py.import("faulthandler")?
+        .call_method1("enable", (sys.getattr("__stderr__")?,))?;
+    Ok(())
+}
+
+/// Sends what is still buffered (at the end of every call, so nothing waits
+/// for a newline that never comes).
+pub fn flush(py: Python<'_>) {
+    if let Ok(sys) = py.import("sys") {
+        for name in ["stdout", "stderr"] {
+            if let Ok(stream) = sys.getattr(name) {
+                let _ = stream.call_method0("flush");
+            }
+        }
+    }
+}
