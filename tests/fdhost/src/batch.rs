@@ -1,0 +1,135 @@
+//! `fdhost jobs`: many backup jobs in one daemon process, sequential and
+//! concurrent, as bareos-fd runs them. Soak and fault tests read the
+//! resource lines: a plugin host that leaks descriptors, threads, memory or
+//! child processes per job shows it here.
+
+use std::process::ExitCode;
+
+use crate::cli::{FileSetArgs, JobsArgs};
+use crate::loader::LoadedPlugin;
+use crate::report::{self, Kind};
+
+/// What the daemon process holds right now.
+#[derive(Debug)]
+pub struct Resources {
+    pub fds: usize,
+    pub threads: usize,
+    pub rss_kib: u64,
+    pub children: usize,
+}
+
+impl Resources {
+    pub fn now() -> Resources {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let field = |name: &str| -> u64 {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0)
+        };
+        Resources {
+            fds: std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count()),
+            threads: field("Threads:") as usize,
+            rss_kib: field("VmRSS:"),
+            children: children(),
+        }
+    }
+}
+
+impl std::fmt::Display for Resources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "fds={} threads={} rss_kib={} children={}",
+            self.fds, self.threads, self.rss_kib, self.children
+        )
+    }
+}
+
+/// Processes whose parent is this one (zombies included: an unreaped
+/// runner is a leak too).
+fn children() -> usize {
+    let me = std::process::id().to_string();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    dir.filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|stat| {
+            // "pid (comm) state ppid ...": comm may hold spaces, so split
+            // after its closing parenthesis.
+            stat.rsplit_once(") ")
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                == Some(me.as_str())
+        })
+        .count()
+}
+
+pub fn run(plugins: &[LoadedPlugin], a: &JobsArgs) -> ExitCode {
+    println!("fdhost: resources before: {}", Resources::now());
+    let mut jobid = a.common.jobid;
+    let mut failed = 0u32;
+    for _ in 0..a.repeat {
+        for spec in &a.jobs {
+            let fileset = FileSetArgs {
+                plugins: vec![spec.clone()],
+                level: b'F',
+                since: 0,
+                accurate: false,
+                acl: false,
+                xattr: false,
+            };
+            let ids: Vec<u32> = (0..a.parallel).map(|k| jobid + k).collect();
+            jobid += a.parallel;
+            let results: Vec<_> = std::thread::scope(|s| {
+                let handles: Vec<_> = ids
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &id)| {
+                        let archive = a.archive_dir.join(format!("job-{k}.archive"));
+                        let fileset = &fileset;
+                        s.spawn(move || {
+                            crate::backup(plugins, &a.common, fileset, &archive, id, 65536)
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join()).collect()
+            });
+            for (id, result) in ids.iter().zip(results) {
+                match result {
+                    Ok(Ok(Some(totals))) => {
+                        if a.reports {
+                            report::print(Kind::Backup, &totals);
+                        }
+                        if report::failed(&totals) {
+                            failed += 1;
+                        }
+                        println!(
+                            "fdhost: JobId {id}: Termination: {}",
+                            report::termination(Kind::Backup, &totals)
+                        );
+                    }
+                    Ok(Err(_)) | Ok(Ok(None)) | Err(_) => {
+                        failed += 1;
+                        println!(
+                            "fdhost: JobId {id}: Termination: Backup Error (fdhost could not run the job)"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    println!("fdhost: resources after: {}", Resources::now());
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
