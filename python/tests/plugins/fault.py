@@ -3,11 +3,15 @@
 Plugin = "python3:module_path=...:module_name=fault:fault=KIND:at=ENTRY[:after=N]"
 
 KIND:  segfault | abort | exit3 | sysexit | raise | loop | deadlock |
-       return_none | return_str | sleep
+       return_none | return_str | sleep | sigkill | garbage | closesock
+       (garbage writes junk into the runner's session socket, closesock
+       shuts it down: what a broken runner would do)
 ENTRY: load_bareos_plugin | parse_plugin_definition | handle_plugin_event |
        start_backup_file | end_backup_file | plugin_io | start_restore_file |
        end_restore_file | create_file | set_file_attributes | check_file
 after=N: misbehave only from the N-th call of ENTRY on (default 1).
+phase=restore: misbehave only once a restore has started (so the backup
+       that makes the archive works).
 
 Until it misbehaves it backs up three small generated files through
 plugin_io, so a test can tell "failed at the fault" from "never worked".
@@ -15,6 +19,8 @@ plugin_io, so a test can tell "failed at the fault" from "never worked".
 
 import ctypes
 import os
+import signal
+import socket
 import sys
 import threading
 import time
@@ -34,13 +40,15 @@ from bareosfd import (
 
 options = {}
 calls = {}
-state = {"file": 0, "sent": False, "out": None}
+state = {"file": 0, "sent": False, "out": None, "restoring": False}
 FILES = 3
 _lock = threading.Lock()
 
 
 def misbehave(entry):
     if options.get("at") != entry:
+        return None
+    if options.get("phase") == "restore" and not state["restoring"]:
         return None
     calls[entry] = calls.get(entry, 0) + 1
     if calls[entry] < int(options.get("after", "1")):
@@ -62,6 +70,14 @@ def misbehave(entry):
     elif kind == "deadlock":
         _lock.acquire()
         _lock.acquire()
+    elif kind == "sigkill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif kind == "garbage":
+        os.write(3, b"\x00\x00\x08\x07\xff\xff\xff\xffgarbage!" * 4)
+        time.sleep(3600)
+    elif kind == "closesock":
+        socket.socket(fileno=os.dup(3)).shutdown(socket.SHUT_RDWR)
+        time.sleep(3600)
     elif kind == "sleep":
         time.sleep(float(options.get("seconds", "3600")))
     elif kind == "return_none":
@@ -89,6 +105,7 @@ def parse(plugindef):
 
 def load_bareos_plugin(plugindef):
     parse(plugindef)
+    bareosfd.RegisterEvents([bareosfd.bEventEndBackupJob, bareosfd.bEventEndRestoreJob])
     return result("load_bareos_plugin")
 
 
@@ -139,6 +156,7 @@ def plugin_io(IOP):
 
 
 def start_restore_file(cmd):
+    state["restoring"] = True
     return result("start_restore_file")
 
 

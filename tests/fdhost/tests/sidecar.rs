@@ -1,0 +1,212 @@
+//! End to end: fdhost loads the shim as `python3-fd.so`, which runs the
+//! Python plugin in a separate `sidecar-runner` process.
+
+mod support;
+
+use std::path::Path;
+
+use support::*;
+
+/// Backs up `src` through the local-fileset example with `io` (core or
+/// plugin), restores it, and compares the trees.
+fn round_trip(io: &str, big: usize) {
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins = plugin_dir(tmp.path());
+    let src = tmp.path().join("data");
+    make_tree(&src, big);
+    let list = tmp.path().join("list");
+    std::fs::write(&list, format!("{}\n", src.display())).unwrap();
+    let archive = tmp.path().join("archive");
+    let plugin = plugin_string(
+        &examples(),
+        "sidecar_local_fileset",
+        &format!("filename={}:io={io}", list.display()),
+    );
+    let backup = fdhost(&[
+        "backup",
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+        "--plugin",
+        &plugin,
+        "--archive",
+        archive.to_str().unwrap(),
+        "-d",
+        "10",
+    ]);
+    backup.expect_ok();
+    assert!(backup.stdout.contains("Backup OK"), "{}", backup.all());
+
+    // The plugin ran in another process, and only there.
+    let pids = runner_pids(&backup.all());
+    assert_eq!(pids.len(), 1, "one runner per job:\n{}", backup.all());
+    let (runner, daemon) = pids[0];
+    assert_ne!(runner, daemon);
+    assert!(
+        !Path::new(&format!("/proc/{runner}")).exists(),
+        "runner {runner} outlived its job"
+    );
+
+    let where_ = tmp.path().join("restored");
+    let restore = fdhost(&[
+        "restore",
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+        "--archive",
+        archive.to_str().unwrap(),
+        "--where",
+        where_.to_str().unwrap(),
+    ]);
+    restore.expect_ok();
+    assert!(restore.stdout.contains("Restore OK"), "{}", restore.all());
+    let restored = where_.join(src.strip_prefix("/").unwrap());
+    let n = assert_same_tree(&src, &restored);
+    assert!(n >= 14, "only {n} entries compared");
+}
+
+#[test]
+fn backup_and_restore_with_io_in_core() {
+    round_trip("core", 100 << 20);
+}
+
+#[test]
+fn backup_and_restore_with_io_in_plugin() {
+    round_trip("plugin", 3 << 20);
+}
+
+#[test]
+fn data_produced_in_python_round_trips() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins = plugin_dir(tmp.path());
+    let archive = tmp.path().join("archive");
+    let sizes = [0usize, 1, 65535, 65536, 65537, 1 << 20];
+    let sizes_opt = sizes.map(|s| s.to_string()).join(",");
+    let plugin = plugin_string(
+        &examples(),
+        "sidecar_generated",
+        &format!("sizes={sizes_opt}"),
+    );
+    let dir = plugins.to_str().unwrap();
+    fdhost(&[
+        "backup",
+        "--plugin-dir",
+        dir,
+        "--plugin",
+        &plugin,
+        "--archive",
+        archive.to_str().unwrap(),
+    ])
+    .expect_ok();
+    let where_ = tmp.path().join("restored");
+    fdhost(&[
+        "restore",
+        "--plugin-dir",
+        dir,
+        "--archive",
+        archive.to_str().unwrap(),
+        "--where",
+        where_.to_str().unwrap(),
+    ])
+    .expect_ok();
+    for (i, size) in sizes.iter().enumerate() {
+        let got = std::fs::read(where_.join(format!("generated/file-{i}"))).unwrap();
+        assert_eq!(got.len(), *size, "file-{i}");
+        // The example's pattern: byte j of file i is (j*31 + i*7) % 251.
+        let bad = got
+            .iter()
+            .enumerate()
+            .position(|(j, &b)| b as usize != (j * 31 + i * 7) % 251);
+        assert_eq!(bad, None, "file-{i} differs at this offset");
+    }
+}
+
+#[test]
+fn an_exception_fails_the_job_with_its_traceback() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins = plugin_dir(tmp.path());
+    let plugin = plugin_string(&test_plugins(), "raise_in_start_backup_file", "");
+    let run = fdhost(&[
+        "backup",
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+        "--plugin",
+        &plugin,
+        "--archive",
+        tmp.path().join("a").to_str().unwrap(),
+    ]);
+    run.expect_failure();
+    let out = run.all();
+    assert!(
+        out.contains("Fatal error: bareosfd: Traceback (most recent call last)"),
+        "{out}"
+    );
+    assert!(out.contains("in explode"), "{out}");
+    assert!(
+        out.contains("RuntimeError: boom from the test plugin"),
+        "{out}"
+    );
+    assert!(out.contains("Backup Error"), "{out}");
+}
+
+#[test]
+fn an_unknown_module_is_named_with_the_path_searched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins = plugin_dir(tmp.path());
+    let plugin = plugin_string(Path::new("/nowhere/at/all"), "no_such_plugin_module", "");
+    let run = fdhost(&[
+        "backup",
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+        "--plugin",
+        &plugin,
+        "--archive",
+        tmp.path().join("a").to_str().unwrap(),
+    ]);
+    run.expect_failure();
+    let out = run.all();
+    assert!(out.contains("module_name=no_such_plugin_module"), "{out}");
+    assert!(out.contains("/nowhere/at/all"), "{out}");
+}
+
+#[test]
+fn a_segfaulting_plugin_fails_the_job_and_the_daemon_survives() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins = plugin_dir(tmp.path());
+    let plugin = plugin_string(&test_plugins(), "crash_in_start_backup_file", "");
+    let run = fdhost(&[
+        "backup",
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+        "--plugin",
+        &plugin,
+        "--archive",
+        tmp.path().join("a").to_str().unwrap(),
+    ]);
+    // fdhost itself reports the failure: it did not die with the plugin.
+    run.expect_failure();
+    assert_eq!(run.status.code(), Some(1), "{}", run.all());
+    let out = run.all();
+    assert!(out.contains("SIGSEGV"), "{out}");
+    assert!(out.contains("start_backup_file"), "{out}");
+    assert!(out.contains("Backup Error"), "{out}");
+}
+
+#[test]
+fn a_malformed_plugin_string_is_a_clear_job_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins = plugin_dir(tmp.path());
+    let run = fdhost(&[
+        "backup",
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+        "--plugin",
+        "python3:module_name=x:novalue",
+        "--archive",
+        tmp.path().join("a").to_str().unwrap(),
+    ]);
+    run.expect_failure();
+    assert!(
+        run.all().contains("Illegal argument novalue without value"),
+        "{}",
+        run.all()
+    );
+}
