@@ -15,6 +15,7 @@ This is the path whose data cannot be handed over as a descriptor.
 """
 
 import os
+from typing import IO, Optional
 
 import bareosfd
 from bareosfd import (
@@ -39,7 +40,7 @@ PERIOD = 251
 _BASE = bytes((j * 31) % PERIOD for j in range(PERIOD)) * 2
 
 
-def pattern(index, offset, length):
+def pattern(index: int, offset: int, length: int) -> bytes:
     """Bytes [offset, offset + length) of file `index`."""
     shift = (index * 7) % PERIOD
     # (j*31 + i*7) % 251 == base[(j + k) % 251] where 31*k == i*7 (mod 251)
@@ -50,14 +51,14 @@ def pattern(index, offset, length):
 
 
 class Generated:
-    def __init__(self):
-        self.options = {}
-        self.files = None
+    def __init__(self) -> None:
+        self.options: dict[str, str] = {}
+        self.files: Optional[list[tuple[str, int]]] = None
         self.current = 0
         self.offset = 0
-        self.out = None
+        self.out: Optional[IO[bytes]] = None
 
-    def setup(self):
+    def setup(self) -> None:
         count = int(self.options.get("files", "1"))
         if "sizes" in self.options:
             sizes = [int(s) for s in self.options["sizes"].split(",")]
@@ -66,9 +67,10 @@ class Generated:
         prefix = self.options.get("prefix", "/generated").rstrip("/")
         self.files = [("%s/file-%d" % (prefix, i), size) for i, size in enumerate(sizes)]
 
-    def start_backup_file(self, savepkt):
+    def start_backup_file(self, savepkt: bareosfd.SavePacket) -> int:
         if self.files is None:
             self.setup()
+        assert self.files is not None
         name, size = self.files[self.current]
         statp = bareosfd.StatPacket()
         statp.st_mode = 0o100644
@@ -80,15 +82,17 @@ class Generated:
         savepkt.no_read = False
         return bRC_OK
 
-    def end_backup_file(self):
+    def end_backup_file(self) -> int:
+        assert self.files is not None
         self.current += 1
         return bRC_More if self.current < len(self.files) else bRC_OK
 
-    def plugin_io(self, IOP):
+    def plugin_io(self, IOP: bareosfd.IoPacket) -> int:
         if IOP.func == IO_OPEN:
             self.offset = 0
             if IOP.flags & (os.O_WRONLY | os.O_RDWR):
                 try:
+                    assert IOP.fname is not None
                     self.out = open(IOP.fname, "wb")
                 except OSError as e:
                     IOP.status = -1
@@ -96,12 +100,14 @@ class Generated:
                     return bRC_Error
             IOP.status = iostat_do_in_plugin
         elif IOP.func == IO_READ:
+            assert self.files is not None
             _, size = self.files[self.current]
             n = max(0, min(IOP.count, size - self.offset))
             IOP.buf = bytearray(pattern(self.current, self.offset, n))
             IOP.status = n
             self.offset += n
         elif IOP.func == IO_WRITE:
+            assert self.out is not None and IOP.buf is not None
             self.out.write(IOP.buf)
             IOP.status = IOP.count
         elif IOP.func == IO_SEEK:
@@ -113,7 +119,7 @@ class Generated:
             IOP.status = 0
         return bRC_OK
 
-    def create_file(self, restorepkt):
+    def create_file(self, restorepkt: bareosfd.RestorePacket) -> int:
         try:
             os.makedirs(os.path.dirname(restorepkt.ofname), exist_ok=True)
         except OSError as e:
@@ -126,11 +132,11 @@ class Generated:
 plugin = Generated()
 
 
-def load_bareos_plugin(plugindef):
+def load_bareos_plugin(plugindef: str) -> int:
     return bRC_OK
 
 
-def parse_plugin_definition(plugindef):
+def parse_plugin_definition(plugindef: str) -> int:
     for item in plugindef.split(":"):
         if "=" in item:
             key, value = item.split("=", 1)
@@ -143,37 +149,37 @@ def parse_plugin_definition(plugindef):
     return bRC_OK
 
 
-def handle_plugin_event(event):
+def handle_plugin_event(event: int) -> int:
     return bRC_OK
 
 
-def start_backup_file(savepkt):
+def start_backup_file(savepkt: bareosfd.SavePacket) -> int:
     return plugin.start_backup_file(savepkt)
 
 
-def end_backup_file():
+def end_backup_file() -> int:
     return plugin.end_backup_file()
 
 
-def plugin_io(IOP):
+def plugin_io(IOP: bareosfd.IoPacket) -> int:
     return plugin.plugin_io(IOP)
 
 
-def start_restore_file(cmd):
+def start_restore_file(cmd: str) -> int:
     return bRC_OK
 
 
-def end_restore_file():
+def end_restore_file() -> int:
     return bRC_OK
 
 
-def create_file(restorepkt):
+def create_file(restorepkt: bareosfd.RestorePacket) -> int:
     return plugin.create_file(restorepkt)
 
 
-def set_file_attributes(restorepkt):
+def set_file_attributes(restorepkt: bareosfd.RestorePacket) -> int:
     return bRC_OK
 
 
-def check_file(fname):
+def check_file(fname: str) -> int:
     return bRC_OK

@@ -18,6 +18,7 @@ in-process (python3-fd) or out of process (bareos-sidecar).
 
 import os
 import stat
+from typing import IO, Optional
 
 import bareosfd
 from bareosfd import (
@@ -45,9 +46,9 @@ from bareosfd import (
 )
 
 
-def parse_options(plugindef):
+def parse_options(plugindef: str) -> dict[str, str]:
     """key=value pairs separated by ':' ('\\:' escapes a colon); first value wins."""
-    options = {}
+    options: dict[str, str] = {}
     key_value = ""
     escaped = False
     for ch in plugindef + ":":
@@ -67,15 +68,15 @@ def parse_options(plugindef):
 
 
 class LocalFileset:
-    def __init__(self):
-        self.options = {}
-        self.queue = None  # paths still to back up, built on first use
-        self.file = None  # Python file object for io=plugin
-        self.fd = None  # raw descriptor for io=core
+    def __init__(self) -> None:
+        self.options: dict[str, str] = {}
+        self.queue: Optional[list[str]] = None  # paths still to back up, built on first use
+        self.file: Optional[IO[bytes]] = None  # Python file object for io=plugin
+        self.fd: Optional[int] = None  # raw descriptor for io=core
 
     # ---------------------------------------------------------------- backup
 
-    def build_queue(self):
+    def build_queue(self) -> bool:
         list_file = self.options.get("filename")
         if not list_file:
             bareosfd.JobMessage(M_FATAL, "sidecar_local_fileset: option filename=<list file> is required\n")
@@ -89,7 +90,8 @@ class LocalFileset:
                 self.add(path)
         return True
 
-    def add(self, path):
+    def add(self, path: str) -> None:
+        assert self.queue is not None
         if os.path.isdir(path) and not os.path.islink(path):
             # Post-order: a directory's attributes are restored after its
             # contents, which would otherwise change its mtime again.
@@ -106,9 +108,10 @@ class LocalFileset:
         else:
             self.queue.append(path)
 
-    def start_backup_file(self, savepkt):
+    def start_backup_file(self, savepkt: bareosfd.SavePacket) -> int:
         if self.queue is None and not self.build_queue():
             return bRC_Error
+        assert self.queue is not None
         while self.queue:
             path = self.queue[0]
             is_dir = path.endswith("/") and len(path) > 1
@@ -151,17 +154,18 @@ class LocalFileset:
         bareosfd.JobMessage(M_WARNING, "sidecar_local_fileset: nothing to back up\n")
         return bRC_Stop
 
-    def end_backup_file(self):
+    def end_backup_file(self) -> int:
         if self.queue:
             self.queue.pop(0)
         return bRC_More if self.queue else bRC_OK
 
     # ------------------------------------------------------------------- I/O
 
-    def plugin_io(self, IOP):
+    def plugin_io(self, IOP: bareosfd.IoPacket) -> int:
         in_core = self.options.get("io", "core") == "core"
         try:
             if IOP.func == IO_OPEN:
+                assert IOP.fname is not None
                 if IOP.flags & (os.O_WRONLY | os.O_RDWR):
                     fd = os.open(IOP.fname, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 else:
@@ -175,14 +179,20 @@ class LocalFileset:
                     self.file = os.fdopen(fd, mode)
                     IOP.status = iostat_do_in_plugin
             elif IOP.func == IO_READ:
+                assert self.file is not None
                 data = self.file.read(IOP.count)
                 IOP.buf = bytearray(data)
                 IOP.status = len(data)
             elif IOP.func == IO_WRITE:
+                assert self.file is not None and IOP.buf is not None
                 self.file.write(IOP.buf)
                 IOP.status = IOP.count
             elif IOP.func == IO_SEEK:
-                fd = self.fd if self.fd is not None else self.file.fileno()
+                if self.fd is not None:
+                    fd = self.fd
+                else:
+                    assert self.file is not None
+                    fd = self.file.fileno()
                 IOP.status = os.lseek(fd, IOP.offset, IOP.whence)
             elif IOP.func == IO_CLOSE:
                 if self.fd is not None:
@@ -201,7 +211,7 @@ class LocalFileset:
 
     # --------------------------------------------------------------- restore
 
-    def create_file(self, restorepkt):
+    def create_file(self, restorepkt: bareosfd.RestorePacket) -> int:
         name = restorepkt.ofname
         try:
             if restorepkt.type == FT_DIREND:
@@ -223,7 +233,7 @@ class LocalFileset:
             return bRC_Error
         return bRC_OK
 
-    def set_file_attributes(self, restorepkt):
+    def set_file_attributes(self, restorepkt: bareosfd.RestorePacket) -> int:
         name = restorepkt.ofname.rstrip("/") or "/"
         st = restorepkt.statp
         link = restorepkt.type == FT_LNK
@@ -241,11 +251,11 @@ class LocalFileset:
 plugin = LocalFileset()
 
 
-def load_bareos_plugin(plugindef):
+def load_bareos_plugin(plugindef: str) -> int:
     return bRC_OK
 
 
-def parse_plugin_definition(plugindef):
+def parse_plugin_definition(plugindef: str) -> int:
     for key, value in parse_options(plugindef).items():
         plugin.options.setdefault(key, value)
     if plugin.options.get("io", "core") not in ("core", "plugin"):
@@ -254,37 +264,37 @@ def parse_plugin_definition(plugindef):
     return bRC_OK
 
 
-def handle_plugin_event(event):
+def handle_plugin_event(event: int) -> int:
     return bRC_OK
 
 
-def start_backup_file(savepkt):
+def start_backup_file(savepkt: bareosfd.SavePacket) -> int:
     return plugin.start_backup_file(savepkt)
 
 
-def end_backup_file():
+def end_backup_file() -> int:
     return plugin.end_backup_file()
 
 
-def plugin_io(IOP):
+def plugin_io(IOP: bareosfd.IoPacket) -> int:
     return plugin.plugin_io(IOP)
 
 
-def start_restore_file(cmd):
+def start_restore_file(cmd: str) -> int:
     return bRC_OK
 
 
-def end_restore_file():
+def end_restore_file() -> int:
     return bRC_OK
 
 
-def create_file(restorepkt):
+def create_file(restorepkt: bareosfd.RestorePacket) -> int:
     return plugin.create_file(restorepkt)
 
 
-def set_file_attributes(restorepkt):
+def set_file_attributes(restorepkt: bareosfd.RestorePacket) -> int:
     return plugin.set_file_attributes(restorepkt)
 
 
-def check_file(fname):
+def check_file(fname: str) -> int:
     return bRC_OK

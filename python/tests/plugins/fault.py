@@ -4,6 +4,7 @@ Plugin = "python3:module_path=...:module_name=fault:fault=KIND:at=ENTRY[:after=N
 
 KIND:  segfault | abort | exit3 | sysexit | raise | loop | deadlock |
        return_none | return_str | sleep | sigkill | garbage | closesock
+       print (not a fault: prints a line to stdout and one to stderr)
        (garbage writes junk into the runner's session socket, closesock
        shuts it down: what a broken runner would do)
 ENTRY: load_bareos_plugin | parse_plugin_definition | handle_plugin_event |
@@ -78,6 +79,9 @@ def misbehave(entry):
     elif kind == "closesock":
         socket.socket(fileno=os.dup(3)).shutdown(socket.SHUT_RDWR)
         time.sleep(3600)
+    elif kind == "print":
+        print("hello from the plugin's stdout in %s" % entry)
+        sys.stderr.write("hello from the plugin's stderr in %s\n" % entry)
     elif kind == "sleep":
         time.sleep(float(options.get("seconds", "3600")))
     elif kind == "return_none":

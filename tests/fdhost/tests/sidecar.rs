@@ -210,3 +210,35 @@ fn a_malformed_plugin_string_is_a_clear_job_error() {
         run.all()
     );
 }
+
+#[test]
+fn python_stdout_goes_to_the_debug_log_and_stderr_to_the_job_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins = plugin_dir(tmp.path());
+    let plugin = plugin_string(&test_plugins(), "fault", "fault=print:at=start_backup_file");
+    let run = fdhost(&[
+        "backup",
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+        "--plugin",
+        &plugin,
+        "--archive",
+        tmp.path().join("a").to_str().unwrap(),
+        "-d",
+        "100",
+    ]);
+    run.expect_ok();
+    // Job messages are on stdout, debug messages on stderr.
+    assert!(
+        run.stdout
+            .contains("fdhost JobId 1: hello from the plugin's stderr in start_backup_file"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stderr
+            .contains("hello from the plugin's stdout in start_backup_file"),
+        "{}",
+        run.all()
+    );
+}
