@@ -176,4 +176,32 @@ mod tests {
         // Once loaded, later strings are parsed alone.
         assert_eq!(d.parse("python3:c=3", true), Parsed::Options("c=3:".into()));
     }
+
+    proptest::proptest! {
+        /// Whatever the daemon sends: no panic, and a well-formed option
+        /// string (empty, or `key=value` pairs each closed by `:`).
+        #[test]
+        fn any_definition_parses_without_panicking(input in "[a-z_:=\\\\A-Z0-9]{0,40}") {
+            let mut d = Definition::default();
+            if let Parsed::Options(o) = d.parse(&format!("python3:{input}"), false) {
+                proptest::prop_assert!(o.is_empty() || (o.ends_with(':') && o.contains('=')));
+            }
+        }
+
+        /// Ordinary options come through byte for byte, in order.
+        #[test]
+        fn plain_options_survive(pairs in proptest::collection::vec(("[a-z]{3,8}", "[a-zA-Z0-9/. -]{0,12}"), 0..6)) {
+            let pairs: Vec<(String, String)> = pairs
+                .into_iter()
+                .filter(|(k, _)| !is_prefix_of(k, "module_path") && !is_prefix_of(k, "module_name"))
+                .collect();
+            let body: String = pairs.iter().map(|(k, v)| format!(":{k}={v}")).collect();
+            let mut d = Definition::default();
+            let expected: String = pairs.iter().map(|(k, v)| format!("{k}={v}:")).collect();
+            proptest::prop_assert_eq!(
+                d.parse(&format!("python3:module_name=m{body}"), false),
+                Parsed::Options(expected)
+            );
+        }
+    }
 }

@@ -112,8 +112,9 @@ pub fn run(plugins: &[LoadedPlugin], a: &JobsArgs) -> ExitCode {
                             failed += 1;
                         }
                         println!(
-                            "fdhost: JobId {id}: Termination: {}",
-                            report::termination(Kind::Backup, &totals)
+                            "fdhost: JobId {id}: Termination: {} (elapsed {:.3} s)",
+                            report::termination(Kind::Backup, &totals),
+                            totals.elapsed.as_secs_f64()
                         );
                     }
                     Ok(Err(_)) | Ok(Ok(None)) | Err(_) => {

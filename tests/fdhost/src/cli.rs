@@ -13,7 +13,7 @@ OUTPUT (stable; tests may grep it)
   stdout, estimate listing: one ls -l style line per file, then
     2000 OK estimate files=<n> bytes=<n>
   stdout, `jobs`: one line per job, then the daemon's resources
-    fdhost: JobId <n>: Termination: <termination>
+    fdhost: JobId <n>: Termination: <termination> (elapsed <seconds> s)
     fdhost: resources before|after: fds=<n> threads=<n> rss_kib=<n> children=<n>
   stdout, job report (last lines), e.g.
     Termination:            Backup OK   (| Backup OK -- with warnings | Backup Error
@@ -47,7 +47,7 @@ pub enum Command {
     Estimate(EstimateArgs),
     /// Run many backup jobs in one daemon process (soak and fault tests):
     /// the `--job` list in order, `--repeat` times, each step `--parallel`
-    /// times concurrently. Prints one `Termination` line per job and the
+    /// times concurrently. Prints one `Termination` line per job (with its elapsed time) and the
     /// daemon's descriptors, threads, RSS and child processes before and
     /// after (`fdhost: resources before|after: fds=N threads=N rss_kib=N
     /// children=N`).

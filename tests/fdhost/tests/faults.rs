@@ -15,6 +15,7 @@ use support::*;
 const DEADLINE: u64 = 3;
 
 struct Outcome {
+    name: String,
     run: Run,
     elapsed: Duration,
 }
@@ -56,6 +57,7 @@ fn backup_fault(kind: &str, at: &str, extra: &str) -> Outcome {
         &good,
     ]);
     Outcome {
+        name: format!("{kind} in {at}"),
         run,
         elapsed: start.elapsed(),
     }
@@ -76,9 +78,25 @@ fn resources(out: &str, when: &str) -> Vec<(String, u64)> {
         .collect()
 }
 
+/// How long the faulty job took, from its Termination line.
+fn first_job_seconds(out: &str) -> f64 {
+    out.lines()
+        .find_map(|l| l.strip_prefix("fdhost: JobId 1: Termination: "))
+        .and_then(|l| l.split("(elapsed ").nth(1))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no elapsed time for job 1:\n{out}"))
+}
+
 #[track_caller]
 fn assert_isolated(o: &Outcome, cause: &[&str]) {
     let out = o.run.all();
+    // The figure docs/reliability.md quotes (run with --nocapture).
+    eprintln!(
+        "fault {:?}: job failed after {:.3} s",
+        o.name,
+        first_job_seconds(&out)
+    );
     // fdhost ran both jobs and exited normally (1 = a job failed).
     assert_eq!(o.run.status.code(), Some(1), "{out}");
     assert!(out.contains("JobId 1: Termination: Backup Error"), "{out}");
