@@ -74,18 +74,16 @@ fn children() -> usize {
 
 pub fn run(plugins: &[LoadedPlugin], a: &JobsArgs) -> ExitCode {
     println!("fdhost: resources before: {}", Resources::now());
-    let mut jobid = a.common.jobid;
+    let mut jobid = a.common.jobid.unwrap_or(1);
     let mut failed = 0u32;
-    for _ in 0..a.repeat {
+    for round in 0..a.repeat {
+        if round == 1 {
+            // After one round every lazily initialised piece exists: growth
+            // from here on is what a leak looks like.
+            println!("fdhost: resources after first round: {}", Resources::now());
+        }
         for spec in &a.jobs {
-            let fileset = FileSetArgs {
-                plugins: vec![spec.clone()],
-                level: b'F',
-                since: 0,
-                accurate: false,
-                acl: false,
-                xattr: false,
-            };
+            let fileset = FileSetArgs::plugins_only(vec![spec.clone()]);
             let ids: Vec<u32> = (0..a.parallel).map(|k| jobid + k).collect();
             jobid += a.parallel;
             let results: Vec<_> = std::thread::scope(|s| {
@@ -96,7 +94,7 @@ pub fn run(plugins: &[LoadedPlugin], a: &JobsArgs) -> ExitCode {
                         let archive = a.archive_dir.join(format!("job-{k}.archive"));
                         let fileset = &fileset;
                         s.spawn(move || {
-                            crate::backup(plugins, &a.common, fileset, &archive, id, 65536)
+                            crate::backup(plugins, &a.common, fileset, &archive, id, &crate::BackupRun::batch())
                         })
                     })
                     .collect();

@@ -14,9 +14,11 @@ OUTPUT (stable; tests may grep it)
     2000 OK estimate files=<n> bytes=<n>
   stdout, `jobs`: one line per job, then the daemon's resources
     fdhost: JobId <n>: Termination: <termination> (elapsed <seconds> s)
-    fdhost: resources before|after: fds=<n> threads=<n> rss_kib=<n> children=<n>
+    fdhost: resources before|after first round|after: fds=<n> threads=<n> rss_kib=<n> children=<n>
+  stdout, accurate deleted-file pass (fdhost's own line, per entry):
+    fdhost JobId <n>:      Deleted: <name>
   stdout, job report (last lines), e.g.
-    Termination:            Backup OK   (| Backup OK -- with warnings | Backup Error
+    Termination:            Backup OK   (| Backup OK -- with warnings | Backup Error | Backup Canceled
                                           | Restore OK | Restore OK -- with errors | Restore Error
                                           | Estimate OK | Estimate Error)
   stderr, debug messages up to -d LEVEL:
@@ -52,6 +54,15 @@ pub enum Command {
     /// after (`fdhost: resources before|after: fds=N threads=N rss_kib=N
     /// children=N`).
     Jobs(JobsArgs),
+    /// Benchmark: the same workloads backed up and restored with no plugin
+    /// (native), with the Python plugin in the daemon process (inprocess,
+    /// python3-fd's design) and out of process (sidecar); prints a table
+    /// with min and median times and the ratios. Build with `cargo build
+    /// --release --workspace` and run `target/release/fdhost bench`.
+    Bench(BenchArgs),
+    /// One measured run of `bench` in a fresh daemon process (internal).
+    #[command(hide = true)]
+    BenchRun(BenchRunArgs),
 }
 
 /// Daemon (Client resource) and job settings shared by all job kinds.
@@ -64,9 +75,10 @@ pub struct Common {
     /// `<DIR>/<NAME>-fd.so` for each; default: every `*-fd.so` in DIR.
     #[arg(long, value_name = "NAME,NAME", value_delimiter = ',')]
     pub plugin_names: Vec<String>,
-    /// JobId.
-    #[arg(long, default_value_t = 1)]
-    pub jobid: u32,
+    /// JobId (default: backups take the next free JobId of the catalog,
+    /// other jobs 1).
+    #[arg(long)]
+    pub jobid: Option<u32>,
     /// Debug level: debug messages up to this level go to stderr.
     #[arg(short = 'd', long = "debug", value_name = "LEVEL", default_value_t = 0)]
     pub debug: i32,
@@ -78,22 +90,52 @@ pub struct Common {
     pub client: String,
 }
 
-/// What the FileSet and the `level` command carry.
+/// What the FileSet and the `level` command carry. The FileSet has one
+/// Include block: the `--file` entries (walked by fdhost itself, as the
+/// core walks `File =` lines), then the `--plugin` entries; an Options
+/// block with `--option-plugin`; `--exclude` entries form the Exclude
+/// block. Plugins may edit it (AddInclude, AddExclude, AddWild, ...).
 #[derive(Debug, Args)]
 pub struct FileSetArgs {
     /// A FileSet `Plugin =` line (repeatable, in FileSet order).
-    #[arg(long = "plugin", value_name = "PLUGIN-STRING", required = true)]
+    #[arg(long = "plugin", value_name = "PLUGIN-STRING", required_unless_present = "files")]
     pub plugins: Vec<String>,
-    /// Job level: F(ull), I(ncremental) or D(ifferential).
+    /// A FileSet `File =` line (repeatable): a path the core walks and
+    /// saves itself (or through the option plugin).
+    #[arg(long = "file", value_name = "PATH")]
+    pub files: Vec<String>,
+    /// `Plugin =` inside the Include's Options block: an option plugin
+    /// consulted for every file the core walks (bEventHandleBackupFile).
+    #[arg(long, value_name = "PLUGIN-STRING")]
+    pub option_plugin: Option<String>,
+    /// An Exclude block `File =` entry (repeatable).
+    #[arg(long = "exclude", value_name = "PATH")]
+    pub excludes: Vec<String>,
+    /// Job level: F(ull), I(ncremental) or D(ifferential). I/D take their
+    /// since time from the catalog (the last job resp. the last Full);
+    /// without a Full in the catalog the job is upgraded to Full.
     #[arg(long, default_value = "F", value_parser = parse_level)]
     pub level: u8,
-    /// Since time (seconds since the epoch) for I/D levels.
-    #[arg(long, default_value_t = 0)]
-    pub since: i64,
-    /// Run as an accurate job (bVarAccurate = 1; there is no catalog, so no
-    /// file is ever "found").
+    /// Since time (seconds since the epoch) for I/D levels, instead of the
+    /// catalog's.
+    #[arg(long)]
+    pub since: Option<i64>,
+    /// Run as an accurate job (bVarAccurate = 1): I/D jobs get the accurate
+    /// file list of the catalog's job chain, compare against it, and report
+    /// unseen entries as deleted (after asking checkFile).
     #[arg(long)]
     pub accurate: bool,
+    /// The Include block's `Accurate =` letters (default `mcs`).
+    #[arg(long, value_name = "LETTERS", default_value = "mcs")]
+    pub accurate_options: String,
+    /// The catalog directory (one JSON file per successful backup job).
+    /// Default: `catalog/` beside the archive (estimate: none).
+    #[arg(long, value_name = "DIR")]
+    pub catalog: Option<PathBuf>,
+    /// A `pluginoptions` command (repeatable): bEventNewPluginOptions after
+    /// the FileSet, as the director sends a run-time `pluginoptions=`.
+    #[arg(long, value_name = "STRING")]
+    pub plugin_options: Vec<String>,
     /// Set FO_ACL in the Include options (the core then calls getAcl).
     #[arg(long)]
     pub acl: bool,
@@ -114,6 +156,11 @@ pub struct BackupArgs {
     /// Read size of the core's data buffer (bytes per IO_READ).
     #[arg(long, default_value_t = 65536, value_parser = clap::value_parser!(u32).range(1..=16 << 20))]
     pub read_size: u32,
+    /// Cancel the job after SECS seconds, as the director's `cancel` does:
+    /// bEventCancelCommand from another thread (while the job thread may
+    /// be inside the plugin), then the job is marked canceled.
+    #[arg(long, value_name = "SECS")]
+    pub cancel_after: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +177,10 @@ pub struct RestoreArgs {
     /// Replace mode: a(lways), w (if newer), n(ever), o (if older).
     #[arg(long, default_value = "a", value_parser = parse_replace)]
     pub replace: u8,
+    /// A `pluginoptions` command (repeatable): bEventNewPluginOptions
+    /// before the restore objects and the restore.
+    #[arg(long, value_name = "STRING")]
+    pub plugin_options: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -159,6 +210,79 @@ pub struct JobsArgs {
     /// Print the full report of every job (default: one line per job).
     #[arg(long)]
     pub reports: bool,
+}
+
+impl FileSetArgs {
+    /// A FileSet of just these `Plugin =` lines (full, not accurate).
+    pub fn plugins_only(plugins: Vec<String>) -> FileSetArgs {
+        FileSetArgs {
+            plugins,
+            files: Vec::new(),
+            option_plugin: None,
+            excludes: Vec::new(),
+            level: b'F',
+            since: None,
+            accurate: false,
+            accurate_options: "mcs".into(),
+            catalog: None,
+            plugin_options: Vec::new(),
+            acl: false,
+            xattr: false,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Runs per workload and mode (min and median are reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: u32,
+    /// Tiny workloads and one run: checks every mode, not speed (CI).
+    #[arg(long)]
+    pub quick: bool,
+    /// Modes to compare, in table order.
+    #[arg(long, value_delimiter = ',', default_value = "native,inprocess,sidecar")]
+    pub modes: Vec<String>,
+    /// Only these workloads (start, small-pluginio, small-direct,
+    /// big-direct, pydata, pydata-x2, small-pluginio-x2); default all.
+    #[arg(long, value_delimiter = ',')]
+    pub workloads: Vec<String>,
+    /// Where workloads, archives and restores go (kept); default: a
+    /// temporary directory, removed afterwards.
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
+    /// The example plugins (default: the source tree's python/examples).
+    #[arg(long, value_name = "DIR")]
+    pub examples: Option<PathBuf>,
+    /// Debug level of the measured daemons.
+    #[arg(short = 'd', long = "debug", value_name = "LEVEL", default_value_t = 0)]
+    pub debug: i32,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchRunArgs {
+    /// Plugin directory (plugin modes); none: native.
+    #[arg(long, value_name = "DIR")]
+    pub plugin_dir: Option<PathBuf>,
+    /// The FileSet `Plugin =` line (plugin backups).
+    #[arg(long, value_name = "PLUGIN-STRING")]
+    pub plugin: Option<String>,
+    /// Back up this tree without a plugin (native).
+    #[arg(long, value_name = "PATH")]
+    pub native: Option<PathBuf>,
+    /// Restore `job-<k>.archive` instead of backing up.
+    #[arg(long)]
+    pub restore: bool,
+    /// Restore location; job k restores under `<DIR>/<k>`.
+    #[arg(long = "where", value_name = "DIR")]
+    pub where_: Option<PathBuf>,
+    #[arg(long, value_name = "DIR")]
+    pub archive_dir: PathBuf,
+    /// Concurrent jobs.
+    #[arg(long, default_value_t = 1)]
+    pub parallel: u32,
+    #[arg(short = 'd', long = "debug", value_name = "LEVEL", default_value_t = 0)]
+    pub debug: i32,
 }
 
 fn parse_level(s: &str) -> Result<u8, String> {
