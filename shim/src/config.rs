@@ -5,6 +5,11 @@
 //! daemon. Without the file the defaults apply: the runner is expected at
 //! `<plugin dir>/sidecar/sidecar-runner`, which keeps an installation
 //! relocatable.
+//!
+//! The environment variable `BAREOS_SIDECAR_CONFIG` (of the daemon) names
+//! another file to read instead. The runner's limits and sandbox (`[limits]`,
+//! `[[plugin]]`, `cgroup`; see `limits`) are in the same file, or in the one
+//! its `limits_file` key names.
 
 use std::ffi::CStr;
 use std::os::unix::ffi::OsStrExt;
@@ -13,16 +18,25 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::limits::{LimitsConfig, Settings};
+
 /// Name of the optional configuration file beside the shim.
 pub const CONFIG_FILE: &str = "sidecar.toml";
+
+/// The daemon's environment variable that names the configuration file.
+pub const CONFIG_ENV: &str = "BAREOS_SIDECAR_CONFIG";
 
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The runner executable to start for each plugin instance.
     pub runner: PathBuf,
     pub deadlines: Deadlines,
+    /// The shim's own directory (the daemon's plugin directory).
+    pub plugin_dir: PathBuf,
     /// Where the configuration was read from, for messages.
     pub source: Option<PathBuf>,
+    /// The runner's limits and sandbox (`limits`).
+    pub limits: LimitsConfig,
 }
 
 /// How long each kind of call may take before the runner counts as hung.
@@ -64,38 +78,129 @@ impl Deadlines {
 struct File {
     runner: Option<PathBuf>,
     deadlines: Deadlines,
+    /// Where `[limits]`/`[[plugin]]` are instead (relative: to the plugin
+    /// directory).
+    limits_file: Option<PathBuf>,
+    // As in `LimitsFile` (serde's flatten cannot deny unknown fields).
+    limits: Settings,
+    plugin: Vec<Settings>,
+    cgroup: Option<String>,
+}
+
+/// The limits part, in `sidecar.toml` or in its `limits_file`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct LimitsFile {
+    limits: Settings,
+    plugin: Vec<Settings>,
+    /// "auto" (default), "off", or the cgroup v2 directory to create the
+    /// runners' cgroups in.
+    cgroup: Option<String>,
 }
 
 impl Config {
     /// The configuration for a job starting now.
     pub fn load() -> Result<Config, String> {
         let dir = shim_dir().ok_or("cannot determine the shim's own directory")?;
-        Self::load_from(&dir)
+        match std::env::var_os(CONFIG_ENV).filter(|v| !v.is_empty()) {
+            Some(path) => Self::load_file(&dir, &dir.join(path), true),
+            None => Self::load_from(&dir),
+        }
     }
 
     /// Reads `sidecar.toml` in `dir` if it exists; relative runner paths are
     /// relative to `dir`.
     pub fn load_from(dir: &Path) -> Result<Config, String> {
-        let path = dir.join(CONFIG_FILE);
-        let (file, source) = match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let file: File = toml::from_str(&text)
-                    .map_err(|e| format!("{}: {}", path.display(), e.message()))?;
-                (file, Some(path))
+        Self::load_file(dir, &dir.join(CONFIG_FILE), false)
+    }
+
+    /// Reads `path` (which must exist when `required`) for the plugin
+    /// directory `dir`.
+    pub fn load_file(dir: &Path, path: &Path, required: bool) -> Result<Config, String> {
+        let (file, source) = match std::fs::read_to_string(path) {
+            Ok(text) => (parse::<File>(path, &text)?, Some(path.to_path_buf())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                (File::default(), None)
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (File::default(), None),
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
         let runner = match file.runner {
             Some(p) => dir.join(p),
             None => dir.join("sidecar").join("sidecar-runner"),
         };
+        let (limits_file, limits_source) = match &file.limits_file {
+            Some(p) => {
+                if !file.plugin.is_empty() || file.cgroup.is_some() || !is_empty(&file.limits) {
+                    return Err(format!(
+                        "{}: limits_file is set, so [limits], [[plugin]] and cgroup belong in {}",
+                        path.display(),
+                        p.display()
+                    ));
+                }
+                let p = dir.join(p);
+                let text =
+                    std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+                (parse::<LimitsFile>(&p, &text)?, p.display().to_string())
+            }
+            None => (
+                LimitsFile {
+                    limits: file.limits,
+                    plugin: file.plugin,
+                    cgroup: file.cgroup,
+                },
+                source
+                    .as_ref()
+                    .map_or_else(|| CONFIG_FILE.to_string(), |p| p.display().to_string()),
+            ),
+        };
+        let cgroup = match limits_file.cgroup.as_deref() {
+            None | Some("auto") => None,
+            Some("off") => Some(None),
+            Some(p) if p.starts_with('/') => Some(Some(PathBuf::from(p))),
+            Some(other) => {
+                return Err(format!(
+                    "{limits_source}: cgroup = \"{other}\": expected \"auto\", \"off\" or an absolute cgroup v2 directory"
+                ));
+            }
+        };
+        let limits = LimitsConfig {
+            defaults: limits_file.limits,
+            plugins: limits_file.plugin,
+            cgroup,
+            source: limits_source,
+        };
+        limits.validate()?;
         Ok(Config {
             runner,
             deadlines: file.deadlines,
+            plugin_dir: dir.to_path_buf(),
             source,
+            limits,
         })
     }
+}
+
+fn is_empty(s: &Settings) -> bool {
+    format!("{s:?}") == format!("{:?}", Settings::default())
+}
+
+/// Parses a TOML file; errors name the file, the line and the key.
+fn parse<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T, String> {
+    toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|span| {
+            let start = span.start.min(text.len());
+            let number = text[..start].matches('\n').count() + 1;
+            let content = text.lines().nth(number - 1).unwrap_or("").trim();
+            (number, content.to_string())
+        });
+        match line {
+            Some((n, content)) if !content.is_empty() => {
+                format!("{}:{n}: {} (in `{content}`)", path.display(), e.message())
+            }
+            Some((n, _)) => format!("{}:{n}: {}", path.display(), e.message()),
+            None => format!("{}: {}", path.display(), e.message()),
+        }
+    })
 }
 
 /// The directory the shim was loaded from (the daemon's plugin directory).
@@ -143,5 +248,133 @@ mod tests {
         std::fs::write(dir.join(CONFIG_FILE), "runer = \"/opt/r\"\n").unwrap();
         let err = Config::load_from(&dir).unwrap_err();
         assert!(err.contains("runer"), "{err}");
+    }
+
+    fn scratch(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("shimcfg-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn limits_and_plugin_sections_are_read() {
+        let dir = scratch("limits");
+        std::fs::write(
+            dir.join(CONFIG_FILE),
+            "cgroup = \"off\"\n[limits]\nmemory = \"2G\"\ncpu = \"10m\"\n\n\
+             [[plugin]]\nmodule = \"bareos-fd-*\"\nsandbox = true\nwrite_paths = [\"/var/tmp\"]\n",
+        )
+        .unwrap();
+        let c = Config::load_from(&dir).unwrap();
+        assert_eq!(c.limits.plugins.len(), 1);
+        assert_eq!(c.limits.cgroup, Some(None));
+        assert_eq!(c.limits.source, dir.join(CONFIG_FILE).display().to_string());
+        let l = crate::limits::Limits::resolve(
+            &c.limits,
+            Some(&crate::limits::parse_command(b"python3:module_name=bareos-fd-x").unwrap()),
+        )
+        .unwrap();
+        assert_eq!(l.memory.unwrap().value, 2 << 30);
+        assert_eq!(l.cpu.unwrap().value, Duration::from_secs(600));
+        assert!(l.sandbox.is_some());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn limit_errors_name_the_file_the_line_and_the_key() {
+        let dir = scratch("limerr");
+        let path = dir.join(CONFIG_FILE);
+        let err = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            Config::load_from(&dir).unwrap_err()
+        };
+        let e = err("[limits]\nmemory = \"1G\"\nmemroy = \"2G\"\n");
+        assert!(
+            e.starts_with(&format!("{}:3: unknown field `memroy`", path.display())),
+            "{e}"
+        );
+        assert!(e.contains("(in `memroy = \"2G\"`)"), "{e}");
+        let e = err("[limits]\ncpu = \"soon\"\n");
+        assert!(e.contains(":2: `soon` is not a duration"), "{e}");
+        assert!(e.contains("cpu = \"soon\""), "{e}");
+        let e = err("[[plugin]]\nmemory = \"1G\"\n");
+        assert!(e.contains("[[plugin]] section #1: `module`"), "{e}");
+        let e = err("[limits]\nmodule = \"x\"\n");
+        assert!(
+            e.contains("[limits]: `module` belongs in a [[plugin]] section"),
+            "{e}"
+        );
+        let e = err("cgroup = \"sometimes\"\n");
+        assert!(e.contains("cgroup = \"sometimes\": expected"), "{e}");
+        let e = err("[limits]\nnice = 40\n");
+        assert!(e.contains("`40` is not a nice value"), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_limits_file_holds_the_limits_instead() {
+        let dir = scratch("limfile");
+        std::fs::write(dir.join(CONFIG_FILE), "limits_file = \"limits.toml\"\n").unwrap();
+        std::fs::write(dir.join("limits.toml"), "[limits]\nfiles = 100\n").unwrap();
+        let c = Config::load_from(&dir).unwrap();
+        assert_eq!(
+            c.limits.defaults.files.unwrap().0,
+            crate::limits::Setting::Set(100)
+        );
+        assert_eq!(
+            c.limits.source,
+            dir.join("limits.toml").display().to_string()
+        );
+        std::fs::write(dir.join("limits.toml"), "[limits]\nfles = 100\n").unwrap();
+        let e = Config::load_from(&dir).unwrap_err();
+        assert!(e.contains("limits.toml:2: unknown field `fles`"), "{e}");
+        std::fs::write(
+            dir.join(CONFIG_FILE),
+            "limits_file = \"limits.toml\"\n[limits]\nfiles = 1\n",
+        )
+        .unwrap();
+        let e = Config::load_from(&dir).unwrap_err();
+        assert!(e.contains("limits_file is set, so [limits]"), "{e}");
+        std::fs::write(dir.join(CONFIG_FILE), "limits_file = \"missing.toml\"\n").unwrap();
+        let e = Config::load_from(&dir).unwrap_err();
+        assert!(e.contains("missing.toml"), "{e}");
+        // A file named by BAREOS_SIDECAR_CONFIG must exist.
+        let e = Config::load_file(&dir, &dir.join("nope.toml"), true).unwrap_err();
+        assert!(e.contains("nope.toml"), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// deploy/sidecar.toml.example with every setting uncommented (except
+    /// limits_file, which names a file elsewhere) is a valid configuration.
+    #[test]
+    fn the_example_file_is_valid_when_uncommented() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/sidecar.toml.example");
+        let text = std::fs::read_to_string(example).unwrap();
+        let mut sections = 0;
+        let uncommented: String = text
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest)
+                    if rest == "[[plugin]]"
+                        || (rest.split_once(" = ").is_some_and(|(k, _)| {
+                            !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                        }) && !rest.starts_with("limits_file")) =>
+                {
+                    sections += usize::from(rest == "[[plugin]]");
+                    format!("{rest}\n")
+                }
+                _ => format!("{l}\n"),
+            })
+            .collect();
+        assert_eq!(sections, 2);
+        let dir = scratch("example");
+        std::fs::write(dir.join(CONFIG_FILE), &uncommented).unwrap();
+        let c = Config::load_from(&dir).unwrap_or_else(|e| panic!("{e}\n{uncommented}"));
+        assert_eq!(c.limits.plugins.len(), 2);
+        assert_eq!(c.limits.defaults.user.as_deref(), Some("bareos"));
+        assert!(c.limits.defaults.memory.is_some() && c.limits.defaults.walltime.is_some());
+        assert_eq!(c.limits.cgroup, None);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -11,14 +11,15 @@ use std::ffi::{CString, c_char};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::Mutex;
 
-use sidecar_proto::{self as pb, ShimMessage, call, call_result, event, shim_message};
-use tokio::sync::mpsc::UnboundedSender;
+use sidecar_proto::{self as pb, call, call_result, event};
 
 use crate::abi::{self, bRC, bRC_Error, bRC_OK, bRC_Term, event as ev, msg};
+use crate::backend::{self, Backend};
 use crate::config::{Config, Deadlines};
 use crate::core::Core;
+use crate::limits;
 use crate::packets;
-use crate::session::Session;
+use crate::session::{Canceller, Session};
 
 /// The events python3-fd registers in newPlugin (python-api §5.1).
 const PYTHON3_FD_EVENTS: [u32; 9] = [
@@ -40,7 +41,7 @@ pub struct Instance {
     /// Reaches the runner without the job thread's lock: the cancel event
     /// arrives on another daemon thread while the job thread may be inside
     /// a call.
-    cancel: Mutex<Option<UnboundedSender<ShimMessage>>>,
+    cancel: Mutex<Option<Canceller>>,
 }
 
 struct State {
@@ -54,11 +55,13 @@ struct State {
     /// valid until the next startBackupFile (ABI §8.2).
     saved: Vec<CString>,
     saved_object: Vec<u8>,
+    /// The call deadlines of the running runner's configuration.
+    deadlines: Deadlines,
 }
 
 enum Runner {
     NotStarted,
-    Running(Box<Session>),
+    Running(Box<dyn Backend>),
     /// Failed or refused; the job has its fatal message already.
     Gone,
 }
@@ -87,6 +90,7 @@ impl Instance {
                 fds: HashMap::new(),
                 saved: Vec::new(),
                 saved_object: Vec::new(),
+                deadlines: Deadlines::default(),
             }),
             cancel: Mutex::new(None),
         })
@@ -164,17 +168,16 @@ impl Instance {
         ) else {
             return bRC_Error;
         };
-        if event_type == ev::HandleBackupFile {
-            if let (Some(call_result::Payload::Save(back)), false) =
+        if event_type == ev::HandleBackupFile
+            && let (Some(call_result::Payload::Save(back)), false) =
                 (&result.payload, value.is_null())
-            {
-                // SAFETY: checked non-NULL above; the core's save_pkt.
-                let sp = unsafe { &mut *(value as *mut abi::save_pkt) };
-                sp.no_read = back.no_read;
-                sp.delta_seq = back.delta_seq;
-                sp.save_time = back.save_time;
-                packets::copy_flags(&mut sp.flags, &back.flags);
-            }
+        {
+            // SAFETY: checked non-NULL above; the core's save_pkt.
+            let sp = unsafe { &mut *(value as *mut abi::save_pkt) };
+            sp.no_read = back.no_read;
+            sp.delta_seq = back.delta_seq;
+            sp.save_time = back.save_time;
+            packets::copy_flags(&mut sp.flags, &back.flags);
         }
         if result.rc == bRC_Term {
             // bRC_Term makes the core unload the plugin daemon-wide while
@@ -185,16 +188,17 @@ impl Instance {
         result.rc
     }
 
+    /// bEventCancelCommand, on a daemon thread other than the job's: the
+    /// runner runs the plugin's handler; the call in flight gets
+    /// `session::CANCEL_GRACE` to return before the runner is stopped.
     fn cancel(&self) -> bRC {
-        if let Some(tx) = self
+        if let Some(c) = self
             .cancel
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
         {
-            let _ = tx.send(ShimMessage {
-                kind: Some(shim_message::Kind::Cancel(pb::Cancel {})),
-            });
+            c.cancel();
         }
         bRC_OK
     }
@@ -388,15 +392,15 @@ impl Instance {
         ) else {
             return bRC_Error;
         };
-        if let Some(call_result::Payload::Acl(back)) = result.payload {
-            if let Some(content) = back.content.filter(|c| !c.is_empty()) {
-                ap.content = packets::malloc_copy(&content);
-                ap.content_length = if ap.content.is_null() {
-                    0
-                } else {
-                    content.len() as u32
-                };
-            }
+        if let Some(call_result::Payload::Acl(back)) = result.payload
+            && let Some(content) = back.content.filter(|c| !c.is_empty())
+        {
+            ap.content = packets::malloc_copy(&content);
+            ap.content_length = if ap.content.is_null() {
+                0
+            } else {
+                content.len() as u32
+            };
         }
         result.rc
     }
@@ -438,15 +442,15 @@ impl Instance {
         ) else {
             return bRC_Error;
         };
-        if let Some(call_result::Payload::Xattr(back)) = result.payload {
-            if let Some(name) = back.name.filter(|n| !n.is_empty()) {
-                xp.name = packets::malloc_copy(&name);
-                xp.name_length = name.len() as u32;
-                let value = back.value.unwrap_or_default();
-                if !value.is_empty() {
-                    xp.value = packets::malloc_copy(&value);
-                    xp.value_length = value.len() as u32;
-                }
+        if let Some(call_result::Payload::Xattr(back)) = result.payload
+            && let Some(name) = back.name.filter(|n| !n.is_empty())
+        {
+            xp.name = packets::malloc_copy(&name);
+            xp.name_length = name.len() as u32;
+            let value = back.value.unwrap_or_default();
+            if !value.is_empty() {
+                xp.value = packets::malloc_copy(&value);
+                xp.value_length = value.len() as u32;
             }
         }
         result.rc
@@ -499,8 +503,10 @@ impl Instance {
     }
 
     /// Takes the descriptor the runner sent for `token` and returns the
-    /// number the core should use; passes `filedes` through when no
-    /// descriptor was sent.
+    /// number the core should use. Without a descriptor the answer is -1:
+    /// a number from the runner's descriptor table means nothing here, and
+    /// the core must never read or write one of the daemon's own
+    /// descriptors because a plugin named it.
     fn adopt_fd(
         &self,
         state: &mut State,
@@ -509,7 +515,7 @@ impl Instance {
         filedes: i32,
     ) -> Result<i32, ()> {
         if token == 0 {
-            return Ok(filedes);
+            return Ok(-1);
         }
         let Runner::Running(session) = &state.runner else {
             return Err(());
@@ -534,17 +540,30 @@ impl Instance {
         &self,
         state: &mut State,
         core: &mut Core,
-        kind: call::Kind,
+        mut kind: call::Kind,
         deadline: Kind,
         name: &str,
     ) -> Option<pb::CallResult> {
+        // Limits (limits.rs): the plugin string's sidecar.* options are
+        // checked and removed before the runner sees the string; the
+        // string that starts the runner decides its limits.
+        let command = match limits::strip_call(&mut kind) {
+            Ok(c) => c,
+            Err(e) => {
+                core.shim_message(msg::FATAL, &e);
+                if matches!(state.runner, Runner::NotStarted) {
+                    state.runner = Runner::Gone;
+                }
+                return None;
+            }
+        };
         if matches!(state.runner, Runner::NotStarted) {
-            self.start(state, core);
+            self.start(state, core, command.as_ref());
         }
         let Runner::Running(session) = &mut state.runner else {
             return None;
         };
-        let d = &session.deadlines;
+        let d = &state.deadlines;
         let secs = match deadline {
             Kind::Event => d.event,
             Kind::File => d.file,
@@ -567,7 +586,8 @@ impl Instance {
     }
 
     /// Starts the runner and brings it to the state python3-fd would be in.
-    fn start(&self, state: &mut State, core: &mut Core) {
+    /// `command`: the plugin string that starts it (decides its limits).
+    fn start(&self, state: &mut State, core: &mut Core, command: Option<&limits::Command>) {
         state.runner = Runner::Gone;
         let config = match Config::load() {
             Ok(c) => c,
@@ -576,7 +596,39 @@ impl Instance {
                 return;
             }
         };
-        let session = match Session::start(&config, "fd", self.api_version, self.number) {
+        state.deadlines = config.deadlines.clone();
+        if let Some(factory) = backend::factory() {
+            // In-process hosting (the benchmark's python3-fd stand-in).
+            match factory(&config.plugin_dir) {
+                Ok(b) => {
+                    *self.cancel.lock().unwrap_or_else(|e| e.into_inner()) = b.canceller();
+                    state.runner = Runner::Running(b);
+                }
+                Err(failure) => {
+                    core.shim_message(msg::FATAL, &failure.0);
+                    return;
+                }
+            }
+            self.bring_up(state, core);
+            return;
+        }
+        // Limits and sandbox (limits.rs), resolved before the fork.
+        let launch =
+            match limits::prepare(&config.limits, command, &config.runner, &config.plugin_dir) {
+                Ok(l) => l,
+                Err(e) => {
+                    core.shim_message(
+                        msg::FATAL,
+                        &format!("cannot apply the runner's limits: {e}"),
+                    );
+                    return;
+                }
+            };
+        for warning in &launch.warnings {
+            core.shim_message(msg::WARNING, warning);
+        }
+        let limits_summary = launch.limits.summary();
+        let session = match Session::start(&config, launch, "fd", self.api_version, self.number) {
             Ok(s) => s,
             Err(failure) => {
                 core.shim_message(msg::FATAL, &failure.0);
@@ -590,13 +642,26 @@ impl Instance {
                 session.pid(),
                 std::process::id(),
                 config.runner.display(),
-                session.welcome.python_version.split_whitespace().next().unwrap_or("?"),
+                session.python_version().split_whitespace().next().unwrap_or("?"),
                 config.source.as_ref().map_or("defaults".into(), |p| p.display().to_string())
+            )
+            .as_bytes(),
+        );
+        core.debug_message(
+            50,
+            format!(
+                "python3-fd (sidecar): runner limits: {limits_summary}; plugin string for the runner: {}\n",
+                command.map_or_else(String::new, |c| limits::redact(&c.stripped))
             )
             .as_bytes(),
         );
         *self.cancel.lock().unwrap_or_else(|e| e.into_inner()) = Some(session.canceller());
         state.runner = Runner::Running(Box::new(session));
+        self.bring_up(state, core);
+    }
+
+    /// newPlugin and the replayed Level/Since events for a fresh runner.
+    fn bring_up(&self, state: &mut State, core: &mut Core) {
         if self
             .call(
                 state,

@@ -10,15 +10,19 @@
 //!
 //! Layout: `entry` is the FFI edge, `instance` the per-job logic, `packets`
 //! the C <-> message conversions, `process` the child process, `config` the
-//! optional `sidecar.toml`.
+//! optional `sidecar.toml`, `limits` and `sandbox` the runner's resource
+//! limits and sandbox.
 
 pub mod abi;
+pub mod backend;
 mod config;
 mod core;
 mod entry;
 mod instance;
+mod limits;
 mod packets;
 mod process;
+mod sandbox;
 mod session;
 
 use std::panic::catch_unwind;
@@ -47,8 +51,10 @@ static PLUGIN_INFORMATION: PluginInformation = PluginInformation {
  module_name: the Python module implementing the plugin (required).\n\
  module_path: a directory prepended to sys.path (optional).\n\
  Additional parameters are plugin specific.\n\
+ sidecar.<key>=<value>: the runner's limits (memory, cpu, cpus, files, procs,\n\
+ nice, ionice, walltime, sandbox); removed before the plugin sees the string.\n\
  The plugin runs in a separate sidecar-runner process; see sidecar.toml\n\
- beside this file for the runner path and call deadlines."
+ beside this file for the runner path, call deadlines and limits."
             .as_ptr(),
 };
 

@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+use crate::limits::{Launch, Limits, cgroup::Cgroup};
+use crate::sandbox;
+
 /// Descriptor numbers the runner expects its sockets on.
 const SESSION_FD: RawFd = 3;
 const FDPASS_FD: RawFd = 4;
@@ -21,16 +24,22 @@ const TERM_GRACE: Duration = Duration::from_secs(2);
 pub struct RunnerProcess {
     child: Child,
     status: Option<ExitStatus>,
+    /// The limits it runs under (`limits`), for messages and the wall time.
+    limits: Limits,
+    cgroup: Option<Cgroup>,
+    started: Instant,
 }
 
 impl RunnerProcess {
     /// Starts `path` with `session` as fd 3, `fdpass` as fd 4, stdin from
-    /// /dev/null and stdout+stderr into `output`.
+    /// /dev/null and stdout+stderr into `output`, under the limits and the
+    /// sandbox of `launch`.
     pub fn spawn(
         path: &Path,
         session: OwnedFd,
         fdpass: OwnedFd,
         output: OwnedFd,
+        launch: Launch,
     ) -> io::Result<RunnerProcess> {
         let session_fd = session.as_raw_fd();
         let fdpass_fd = fdpass.as_raw_fd();
@@ -39,10 +48,22 @@ impl RunnerProcess {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::from(output))
             .stderr(Stdio::from(stderr));
+        if let Some(env) = &launch.env {
+            // The sandbox's clean environment (built before the fork).
+            cmd.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
+            cmd.current_dir("/");
+        }
+        // Which step of the child's setup failed, if one did.
+        let (report_r, report_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+        let report_w = crate::limits::high_fd(report_w)?;
+        let report_fd = report_w.as_raw_fd();
+        let setup = launch.child;
         // SAFETY: the closure runs in the forked child before exec and only
-        // makes async-signal-safe system calls (fcntl, dup2, prctl) on
-        // descriptor numbers that are open in the child (inherited from the
-        // parent, where `session`/`fdpass` stay alive until spawn returns).
+        // makes async-signal-safe system calls (fcntl, dup2, write and those
+        // of `sandbox::apply_in_child`) on descriptor numbers that are open
+        // in the child (inherited from the parent, where `session`/`fdpass`,
+        // the report pipe, the cgroup and the ruleset stay alive until spawn
+        // returns) and on `setup`, which was built before the fork.
         unsafe {
             cmd.pre_exec(move || {
                 // Move both sockets out of the way first, so placing one on
@@ -55,21 +76,70 @@ impl RunnerProcess {
                 if libc::dup2(s, SESSION_FD) < 0 || libc::dup2(f, FDPASS_FD) < 0 {
                     return Err(io::Error::last_os_error());
                 }
-                // The runner dies with the daemon thread that started it, so
-                // a killed daemon never leaves runners behind.
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
-                Ok(())
+                // Limits, sandbox, parent-death signal, close-on-exec.
+                sandbox::apply_in_child(&setup).map_err(|(stage, e)| {
+                    let code = stage as u8;
+                    libc::write(report_fd, (&code as *const u8).cast(), 1);
+                    e
+                })
             });
         }
-        let child = cmd.spawn()?;
+        let spawned = cmd.spawn();
+        drop(cmd); // the closure's copy of the setup
+        drop(report_w);
+        let child = match spawned {
+            Ok(child) => child,
+            Err(e) => {
+                let mut code = [0u8; 1];
+                let n = nix::unistd::read(report_r.as_raw_fd(), &mut code).unwrap_or(0);
+                return Err(match (n, sandbox::Stage::from_code(code[0])) {
+                    (1, Some(stage)) => {
+                        io::Error::new(e.kind(), format!("{} failed: {e}", stage.describe()))
+                    }
+                    _ => e,
+                });
+            }
+        };
         // Our copies of the child's ends close here: the session is the
         // child's now, and EOF on it means the child is gone.
         drop(session);
         drop(fdpass);
+        drop(launch.ruleset);
         Ok(RunnerProcess {
             child,
             status: None,
+            limits: launch.limits,
+            cgroup: launch.cgroup,
+            started: Instant::now(),
         })
+    }
+
+    /// The limits the runner runs under.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// How long the job's wall time still allows, with the message for when
+    /// it is used up; `None` without a wall time limit.
+    pub fn walltime_left(&self) -> Option<(Duration, String)> {
+        let limit = self.limits.walltime.as_ref()?;
+        let left = limit.value.saturating_sub(self.started.elapsed());
+        Some((left, self.limits.walltime_exceeded().unwrap_or_default()))
+    }
+
+    /// [`describe`], plus the limit that plausibly ended the runner.
+    pub fn explain(&self, status: ExitStatus) -> String {
+        let text = describe(status);
+        let oom = self.cgroup.as_ref().is_some_and(|c| c.oom_kills() > 0);
+        let hint = match (status.signal(), status.code()) {
+            (Some(sig), _) => self.limits.explain_signal(sig, oom),
+            (None, Some(code)) => self.limits.explain_exit(code),
+            _ => None,
+        };
+        match hint {
+            Some(hint) => format!("{text}: {hint}"),
+            None => text,
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -114,6 +184,8 @@ impl RunnerProcess {
 impl Drop for RunnerProcess {
     fn drop(&mut self) {
         self.terminate();
+        // Only now, with the runner reaped, can its cgroup go.
+        drop(self.cgroup.take());
     }
 }
 
@@ -168,7 +240,8 @@ mod tests {
         .unwrap();
         std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
-        let mut p = RunnerProcess::spawn(&script, b.into(), d.into(), w).unwrap();
+        let mut p =
+            RunnerProcess::spawn(&script, b.into(), d.into(), w, Launch::unlimited()).unwrap();
         let status = p.wait_for(Duration::from_secs(10)).unwrap();
         assert_eq!(status.code(), Some(7));
         let mut out = String::new();
@@ -176,5 +249,379 @@ mod tests {
         assert_eq!(out.trim(), "ok");
         drop((a, c));
         std::fs::remove_file(script).unwrap();
+    }
+
+    /// A scratch directory with `probe.sh` (the stand-in runner) in it.
+    struct Probe {
+        dir: std::path::PathBuf,
+        script: std::path::PathBuf,
+    }
+
+    impl Probe {
+        fn new(tag: &str, body: &str) -> Probe {
+            let dir = std::env::temp_dir().join(format!("limits-{tag}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            let mode = |p: &Path, m| {
+                std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(m))
+                    .unwrap()
+            };
+            mode(&dir, 0o755);
+            let script = dir.join("probe.sh");
+            std::fs::write(&script, format!("#!/bin/sh\n{body}\n")).unwrap();
+            mode(&script, 0o755);
+            Probe { dir, script }
+        }
+
+        /// Prepares the launch for `plugin_string` under the limits of
+        /// `toml` (the `[limits]`/`[[plugin]]` part of sidecar.toml).
+        fn launch(&self, toml: &str, plugin_string: &str) -> Launch {
+            std::fs::write(self.dir.join("sidecar.toml"), toml).unwrap();
+            let config = crate::config::Config::load_from(&self.dir).unwrap();
+            let cmd = crate::limits::parse_command(plugin_string.as_bytes()).unwrap();
+            crate::limits::prepare(&config.limits, Some(&cmd), &self.script, &self.dir).unwrap()
+        }
+
+        /// Starts the probe; returns it and its output so far, up to a
+        /// line "ready" (or EOF).
+        fn start(&self, launch: Launch) -> (RunnerProcess, std::io::BufReader<std::fs::File>) {
+            let (_a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+            let (_c, d) = std::os::unix::net::UnixStream::pair().unwrap();
+            let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+            let p = RunnerProcess::spawn(&self.script, b.into(), d.into(), w, launch).unwrap();
+            (p, std::io::BufReader::new(std::fs::File::from(r)))
+        }
+    }
+
+    impl Drop for Probe {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn read_until_ready(out: &mut impl io::BufRead) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut line = String::new();
+        while out.read_line(&mut line).unwrap() > 0 {
+            if line.trim_end() == "ready" {
+                break;
+            }
+            lines.push(line.trim_end().to_string());
+            line.clear();
+        }
+        lines
+    }
+
+    fn proc_file(pid: u32, name: &str) -> String {
+        std::fs::read_to_string(format!("/proc/{pid}/{name}")).unwrap()
+    }
+
+    /// The soft and hard value of one line of /proc/<pid>/limits.
+    fn limit(limits: &str, name: &str) -> (String, String) {
+        let line = limits
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} in {limits}"));
+        let mut f = line[name.len()..].split_whitespace();
+        (f.next().unwrap().into(), f.next().unwrap().into())
+    }
+
+    #[test]
+    fn rlimits_nice_and_ionice_are_applied_in_the_child() {
+        let probe = Probe::new("rlimits", "echo ready\nexec sleep 30");
+        let launch = probe.launch(
+            "[limits]\nmemory = \"512M\"\ncpu = 7\nfiles = 77\nnice = 7\nionice = \"idle\"\n",
+            "python3:module_name=m:sidecar.files=55",
+        );
+        let (mut p, mut out) = probe.start(launch);
+        read_until_ready(&mut out);
+        let pid = p.pid();
+        let limits = proc_file(pid, "limits");
+        assert_eq!(
+            limit(&limits, "Max address space"),
+            ("536870912".into(), "536870912".into())
+        );
+        assert_eq!(limit(&limits, "Max cpu time"), ("7".into(), "12".into()));
+        assert_eq!(limit(&limits, "Max open files"), ("55".into(), "55".into()));
+        assert_eq!(
+            limit(&limits, "Max core file size"),
+            ("0".into(), "0".into())
+        );
+        let stat = proc_file(pid, "stat");
+        let nice: i32 = stat
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .nth(16)
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(nice, 7);
+        // SAFETY: ioprio_get only reads the scheduler's data of `pid`.
+        let ioprio = unsafe { libc::syscall(libc::SYS_ioprio_get, 1, pid as libc::c_int) };
+        assert_eq!(ioprio >> 13, 3, "idle class");
+        // Not sandboxed: the environment is the daemon's, privileges may grow.
+        assert!(proc_file(pid, "status").contains("NoNewPrivs:\t0"));
+        p.terminate();
+    }
+
+    #[test]
+    fn without_a_limit_only_core_dumps_are_off() {
+        let probe = Probe::new("nolimits", "echo ready\nexec sleep 30");
+        let launch = probe.launch("", "python3:module_name=m");
+        assert!(launch.warnings.is_empty(), "{:?}", launch.warnings);
+        let (mut p, mut out) = probe.start(launch);
+        read_until_ready(&mut out);
+        let limits = proc_file(p.pid(), "limits");
+        assert_eq!(
+            limit(&limits, "Max core file size"),
+            ("0".into(), "0".into())
+        );
+        let ours = std::fs::read_to_string("/proc/self/limits").unwrap();
+        for name in ["Max address space", "Max cpu time", "Max open files"] {
+            assert_eq!(limit(&limits, name), limit(&ours, name), "{name}");
+        }
+        p.terminate();
+    }
+
+    #[test]
+    fn the_cpu_limit_kills_with_sigxcpu_and_the_status_names_it() {
+        let probe = Probe::new("cpu", "while :; do :; done");
+        let launch = probe.launch("", "python3:module_name=m:sidecar.cpu=1");
+        let (mut p, _out) = probe.start(launch);
+        let status = p
+            .wait_for(Duration::from_secs(30))
+            .expect("killed within 30 s");
+        assert_eq!(status.signal(), Some(libc::SIGXCPU));
+        assert_eq!(
+            p.explain(status),
+            "was killed by signal SIGXCPU (24): CPU time limit of 1 s (sidecar.cpu) exceeded"
+        );
+    }
+
+    #[test]
+    fn memory_and_open_files_limits_bind_a_python_child() {
+        let probe = Probe::new(
+            "mem",
+            "/usr/bin/python3 -c '\n\
+             import os\n\
+             try:\n    b = bytearray(700 << 20); print(\"allocated\")\n\
+             except MemoryError:\n    print(\"MemoryError\")\n\
+             fds = []\n\
+             try:\n    [fds.append(os.open(\"/dev/null\", os.O_RDONLY)) for _ in range(1000)]\n\
+             except OSError as e:\n    print(\"EMFILE\" if e.errno == 24 else e, len(fds))\n'",
+        );
+        let launch = probe.launch(
+            "",
+            "python3:module_name=m:sidecar.memory=256M:sidecar.files=40",
+        );
+        let (mut p, mut out) = probe.start(launch);
+        let lines = read_until_ready(&mut out);
+        p.wait_for(Duration::from_secs(30));
+        assert_eq!(
+            lines.first().map(String::as_str),
+            Some("MemoryError"),
+            "{lines:?}"
+        );
+        let emfile = lines.get(1).map(String::as_str).unwrap_or("");
+        assert!(emfile.starts_with("EMFILE "), "{lines:?}");
+        let opened: usize = emfile[7..].parse().unwrap();
+        assert!(opened < 40, "{opened}");
+    }
+
+    #[test]
+    fn no_writable_cgroup_means_a_warning_naming_the_fallbacks() {
+        let probe = Probe::new("cgwarn", "exit 0");
+        let launch = probe.launch(
+            "cgroup = \"/nonexistent-cgroup\"\n[limits]\nmemory = \"1G\"\nprocs = 10\ncpus = 0.5\n",
+            "python3:module_name=m",
+        );
+        assert_eq!(launch.warnings.len(), 1, "{:?}", launch.warnings);
+        let w = &launch.warnings[0];
+        assert!(
+            w.starts_with("/nonexistent-cgroup is not a cgroup v2 directory; enforcing "),
+            "{w}"
+        );
+        assert!(w.contains("memory (1 GiB) by RLIMIT_AS only"), "{w}");
+        assert!(w.contains("procs (10) by RLIMIT_NPROC only"), "{w}");
+        assert!(w.contains("cpus (0.5) not at all"), "{w}");
+        assert!(launch.child.rlimits.contains(&(libc::RLIMIT_NPROC, 10, 10)));
+        let launch = probe.launch(
+            "cgroup = \"off\"\n[limits]\nmemory = \"1G\"\n",
+            "python3:module_name=m",
+        );
+        assert!(
+            launch.warnings[0].starts_with("cgroups are switched off"),
+            "{:?}",
+            launch.warnings
+        );
+    }
+
+    #[test]
+    fn the_sandbox_drops_privileges_cleans_the_environment_and_confines_writes() {
+        if !nix::unistd::Uid::effective().is_root() {
+            eprintln!("skipped: needs root to switch users");
+            return;
+        }
+        let probe = Probe::new(
+            "sandbox",
+            "w() { if (echo x > \"$1\") 2>/dev/null; then echo \"$2 ok\"; else echo \"$2 denied\"; fi; }\n\
+             w \"$(dirname \"$0\")/allowed/f\" allowed\n\
+             w \"$(dirname \"$0\")/other\" beside-runner\n\
+             w /tmp/sidecar-sandbox-escape-$$ tmp\n\
+             if cat /etc/hostname >/dev/null 2>&1; then echo 'read-etc ok'; else echo 'read-etc denied'; fi\n\
+             echo \"env $(env | cut -d= -f1 | sort | tr '\\n' ' ')\"\n\
+             echo ready\nexec sleep 30",
+        );
+        let allowed = probe.dir.join("allowed");
+        std::fs::create_dir(&allowed).unwrap();
+        std::fs::set_permissions(
+            &allowed,
+            std::os::unix::fs::PermissionsExt::from_mode(0o777),
+        )
+        .unwrap();
+        let launch = probe.launch(
+            &format!(
+                "[[plugin]]\nmodule = \"m*\"\nsandbox = true\nuser = \"nobody\"\nwrite_paths = [\"{}\"]\n",
+                allowed.display()
+            ),
+            "python3:module_name=mine",
+        );
+        assert!(launch.warnings.is_empty(), "{:?}", launch.warnings);
+        let (mut p, mut out) = probe.start(launch);
+        let lines = read_until_ready(&mut out);
+        let status = proc_file(p.pid(), "status");
+        assert!(status.contains("NoNewPrivs:\t1"), "{status}");
+        assert!(
+            status.contains("Uid:\t65534\t65534\t65534\t65534"),
+            "{status}"
+        );
+        assert!(lines.contains(&"allowed ok".to_string()), "{lines:?}");
+        // The runner's own directory is readable, not writable.
+        assert!(
+            lines.contains(&"beside-runner denied".to_string()),
+            "{lines:?}"
+        );
+        // /tmp is writable for nobody, but not in the ruleset.
+        assert!(lines.contains(&"tmp denied".to_string()), "{lines:?}");
+        assert!(lines.contains(&"read-etc denied".to_string()), "{lines:?}");
+        let env = lines.iter().find(|l| l.starts_with("env ")).unwrap();
+        for name in env[4..].split_whitespace() {
+            assert!(
+                [
+                    "PATH",
+                    "LANG",
+                    "LANGUAGE",
+                    "TZ",
+                    "SIDECAR_LOG",
+                    "HOME",
+                    "USER",
+                    "LOGNAME",
+                    "PWD"
+                ]
+                .contains(&name)
+                    || name.starts_with("LC_"),
+                "{name} leaked into the sandbox: {env}"
+            );
+        }
+        assert!(env.contains("HOME"), "{env}");
+        p.terminate();
+    }
+
+    #[test]
+    fn inherited_descriptors_are_not_passed_on() {
+        // A descriptor without close-on-exec, as C code in the daemon makes.
+        // SAFETY: open and fcntl on our own descriptors; closed below.
+        let leaked = unsafe {
+            let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+            let high = libc::fcntl(fd, libc::F_DUPFD, 20);
+            libc::close(fd);
+            high
+        };
+        assert!(leaked >= 20);
+        let probe = Probe::new(
+            "cloexec",
+            &format!(
+                "[ -e /proc/$$/fd/{leaked} ] && echo leaked || echo closed\n[ -S /dev/fd/3 ] && echo session"
+            ),
+        );
+        let (mut p, mut out) = probe.start(Launch::unlimited());
+        let lines = read_until_ready(&mut out);
+        p.wait_for(Duration::from_secs(10));
+        // SAFETY: our descriptor from above.
+        unsafe { libc::close(leaked) };
+        assert_eq!(lines, ["closed", "session"]);
+    }
+
+    #[test]
+    fn the_runner_dies_with_the_thread_that_started_it() {
+        let probe = Probe::new("pdeath", "echo ready\nexec sleep 30");
+        let launch = probe.launch("", "python3:module_name=m");
+        let (mut p, mut out) =
+            std::thread::scope(|s| s.spawn(|| probe.start(launch)).join().unwrap());
+        read_until_ready(&mut out);
+        let status = p
+            .wait_for(Duration::from_secs(10))
+            .expect("gone with its thread");
+        assert_eq!(status.signal(), Some(libc::SIGKILL));
+    }
+
+    #[test]
+    fn a_refused_setup_step_is_named() {
+        let probe = Probe::new("refused", "exit 0");
+        let mut launch = Launch::unlimited();
+        launch.child.rlimits.push((libc::RLIMIT_NOFILE, 10, 5)); // soft > hard
+        let (_a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (_c, d) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (_r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+        let err = RunnerProcess::spawn(&probe.script, b.into(), d.into(), w, launch)
+            .err()
+            .expect("refused");
+        assert_eq!(
+            err.to_string(),
+            "setting a resource limit (setrlimit) failed: Invalid argument (os error 22)"
+        );
+    }
+
+    /// With a real cgroup v2 (here: the unified hierarchy, even without
+    /// controllers) the child moves itself in before exec, and what it
+    /// leaves behind is killed with the cgroup.
+    #[test]
+    fn the_runner_starts_inside_its_cgroup_which_goes_with_it() {
+        let Some(parent) = crate::limits::cgroup::own_cgroup() else {
+            eprintln!("skipped: no cgroup v2 here");
+            return;
+        };
+        let cg = match crate::limits::cgroup::Cgroup::create(&parent) {
+            Ok(cg) => cg,
+            Err(e) => {
+                eprintln!("skipped: {e}");
+                return;
+            }
+        };
+        let dir = cg.dir().to_path_buf();
+        let probe = Probe::new(
+            "cgroup",
+            "sleep 60 &\necho $!\ngrep '^0::' /proc/self/cgroup\necho ready\nexec sleep 30",
+        );
+        let mut launch = Launch::unlimited();
+        launch.child.cgroup_procs = Some(cg.procs_fd());
+        launch.cgroup = Some(cg);
+        let (p, mut out) = probe.start(launch);
+        let lines = read_until_ready(&mut out);
+        let grandchild: u32 = lines[0].parse().unwrap();
+        let name = dir.file_name().unwrap().to_str().unwrap();
+        assert!(lines[1].ends_with(&format!("/{name}")), "{lines:?}");
+        let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap();
+        assert!(procs.lines().any(|l| l == p.pid().to_string()), "{procs}");
+        drop(p);
+        assert!(!dir.exists(), "the cgroup was not removed");
+        // Gone, or a zombie waiting for init to reap it.
+        let stat = std::fs::read_to_string(format!("/proc/{grandchild}/stat")).unwrap_or_default();
+        assert!(
+            stat.is_empty() || stat.contains(") Z "),
+            "the runner's child survived its cgroup: {stat}"
+        );
     }
 }

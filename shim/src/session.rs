@@ -24,6 +24,7 @@ use tonic::Streaming;
 use tonic::transport::{Endpoint, Uri};
 
 use crate::config::{Config, Deadlines};
+use crate::limits::Launch;
 use crate::process::{self, RunnerProcess};
 
 /// What the runner asks of the core while a call is in progress; executed on
@@ -46,6 +47,40 @@ impl std::fmt::Display for Failure {
 /// How much of the runner's own stdout/stderr to keep for crash reports.
 const OUTPUT_TAIL_BYTES: usize = 4096;
 
+/// After a cancel, how long a plugin call may still take before the shim
+/// stops the runner (a cancelled job must end in bounded time even if the
+/// plugin ignores the cancel, e.g. blocked in a system call).
+pub const CANCEL_GRACE: Duration = Duration::from_secs(2);
+
+/// The cancel state of a session, shared with the daemon thread that
+/// delivers bEventCancelCommand.
+#[derive(Default)]
+struct CancelState {
+    cancelled: std::sync::atomic::AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+/// Tells a session about a cancel from any thread: the runner gets a
+/// `Cancel` message (it runs the plugin's cancel handler) and the call in
+/// flight, if any, gets at most [`CANCEL_GRACE`] more.
+#[derive(Clone)]
+pub struct Canceller {
+    tx: UnboundedSender<ShimMessage>,
+    state: Arc<CancelState>,
+}
+
+impl Canceller {
+    pub fn cancel(&self) {
+        self.state
+            .cancelled
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.state.notify.notify_one();
+        let _ = self.tx.send(ShimMessage {
+            kind: Some(shim_message::Kind::Cancel(sidecar_proto::Cancel {})),
+        });
+    }
+}
+
 pub struct Session {
     tx: UnboundedSender<ShimMessage>,
     inbound: Streaming<RunnerMessage>,
@@ -57,14 +92,17 @@ pub struct Session {
     next_id: u64,
     pub welcome: Welcome,
     pub deadlines: Deadlines,
+    cancel: Arc<CancelState>,
     // Last, so the I/O objects above are dropped while it still runs.
     rt: tokio::runtime::Runtime,
 }
 
 impl Session {
-    /// Starts a runner for one plugin instance and completes the handshake.
+    /// Starts a runner for one plugin instance under the limits of
+    /// `launch` and completes the handshake.
     pub fn start(
         config: &Config,
+        launch: Launch,
         daemon: &str,
         api_version: u32,
         instance: u32,
@@ -76,13 +114,14 @@ impl Session {
             .map_err(|e| fail("cannot create the descriptor socket", &e))?;
         let (out_r, out_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
             .map_err(|e| fail("cannot create the output pipe", &e))?;
-        let process = RunnerProcess::spawn(&config.runner, theirs.into(), fdpass_theirs, out_w)
-            .map_err(|e| {
-                fail(
-                    &format!("cannot start the runner {}", config.runner.display()),
-                    &e,
-                )
-            })?;
+        let process =
+            RunnerProcess::spawn(&config.runner, theirs.into(), fdpass_theirs, out_w, launch)
+                .map_err(|e| {
+                    fail(
+                        &format!("cannot start the runner {}", config.runner.display()),
+                        &e,
+                    )
+                })?;
         ours.set_nonblocking(true)
             .map_err(|e| fail("session socket", &e))?;
 
@@ -98,6 +137,7 @@ impl Session {
             daemon: daemon.to_string(),
             plugin_api_version: api_version,
             instance,
+            module_dir: config.plugin_dir.to_string_lossy().into_owned(),
         };
         let mut process = Some(process);
         let connected = rt.block_on(async {
@@ -117,10 +157,15 @@ impl Session {
             Ok(c) => c,
             Err(Failure(why)) => {
                 let mut p = process.take().expect("process");
-                let status = p.terminate();
-                let how = status
-                    .map(process::describe)
-                    .unwrap_or_else(|| "did not exit".into());
+                // A runner that died by itself may have hit a limit; give
+                // one that is dying a moment to finish.
+                let how = match p.wait_for(Duration::from_millis(500)) {
+                    Some(s) => p.explain(s),
+                    None => p
+                        .terminate()
+                        .map(process::describe)
+                        .unwrap_or_else(|| "did not exit".into()),
+                };
                 return Err(Failure(format!(
                     "runner {} (pid {pid}) failed to start: {why}; it {how}",
                     config.runner.display()
@@ -144,6 +189,7 @@ impl Session {
             next_id: 1,
             welcome,
             deadlines: config.deadlines.clone(),
+            cancel: Arc::default(),
             rt,
         })
     }
@@ -152,9 +198,13 @@ impl Session {
         self.process.pid()
     }
 
-    /// A handle that can tell the runner about a cancel from another thread.
-    pub fn canceller(&self) -> UnboundedSender<ShimMessage> {
-        self.tx.clone()
+    /// A handle that can tell the session about a cancel from another
+    /// thread.
+    pub fn canceller(&self) -> Canceller {
+        Canceller {
+            tx: self.tx.clone(),
+            state: self.cancel.clone(),
+        }
     }
 
     /// Makes one plugin call and serves the runner's callbacks until its
@@ -165,6 +215,19 @@ impl Session {
         deadline: Duration,
         core: &mut dyn CoreHandler,
     ) -> Result<CallResult, Failure> {
+        // The job's wall time limit (`limits`) shortens the call's deadline.
+        let (deadline, walltime) = match self.process.walltime_left() {
+            Some((left, msg)) if left.is_zero() => return Err(Failure(msg)),
+            Some((left, msg)) if left < deadline => (left, Some(msg)),
+            _ => (deadline, None),
+        };
+        // After a cancel every call gets the grace period at most.
+        let cancelled = |c: &CancelState| c.cancelled.load(std::sync::atomic::Ordering::SeqCst);
+        let (deadline, mut cancel_seen) = if cancelled(&self.cancel) && deadline > CANCEL_GRACE {
+            (CANCEL_GRACE, true)
+        } else {
+            (deadline, cancelled(&self.cancel))
+        };
         let id = self.next_id;
         self.next_id += 1;
         let msg = ShimMessage {
@@ -183,10 +246,12 @@ impl Session {
             output,
             output_tail,
             output_line,
+            process,
+            cancel,
             ..
         } = self;
         rt.block_on(async {
-            let expiry = tokio::time::Instant::now() + deadline;
+            let mut expiry = tokio::time::Instant::now() + deadline;
             let mut buf = [0u8; 4096];
             loop {
                 tokio::select! {
@@ -208,7 +273,7 @@ impl Session {
                                     return Err(Failure("the session is closed".into()));
                                 }
                             }
-                            Some(runner_message::Kind::Log(log)) => core.log(log),
+                            Some(runner_message::Kind::Log(log)) => core.log(annotate(process, log)),
                             Some(runner_message::Kind::Welcome(_)) | None => {
                                 return Err(Failure("protocol violation: unexpected message from the runner".into()));
                             }
@@ -220,7 +285,19 @@ impl Session {
                             None => *output = None,
                         }
                     }
+                    _ = cancel.notify.notified(), if !cancel_seen => {
+                        cancel_seen = true;
+                        expiry = expiry.min(tokio::time::Instant::now() + CANCEL_GRACE);
+                    }
                     _ = tokio::time::sleep_until(expiry) => {
+                        if cancel_seen {
+                            return Err(Failure(format!(
+                                "the job was cancelled and the plugin did not return within {CANCEL_GRACE:?} of the cancel"
+                            )));
+                        }
+                        if let Some(msg) = walltime {
+                            return Err(Failure(msg));
+                        }
                         return Err(Failure(format!("deadline expired: no answer within {deadline:?}")));
                     }
                 }
@@ -252,7 +329,7 @@ impl Session {
         });
         match self.process.wait_for(deadline) {
             Some(s) if s.success() => None,
-            Some(s) => Some(process::describe(s)),
+            Some(s) => Some(self.process.explain(s)),
             None => {
                 self.process.terminate();
                 Some(format!("did not exit within {deadline:?} and was killed"))
@@ -267,7 +344,7 @@ impl Session {
         // Give a crashing runner a moment to finish dying so its status and
         // last words are known.
         let status = match self.process.wait_for(Duration::from_millis(500)) {
-            Some(s) => process::describe(s),
+            Some(s) => self.process.explain(s),
             None => {
                 let s = self.process.terminate();
                 let how = s
@@ -358,6 +435,22 @@ async fn handshake(
             s.message()
         ))),
     }
+}
+
+/// Adds a hint to a job message from the runner that shows the plugin ran
+/// into one of its limits (MemoryError, EMFILE, ...; see `limits`).
+fn annotate(process: &RunnerProcess, mut log: Log) -> Log {
+    if let Some(sidecar_proto::log::Kind::Job(m)) = &mut log.kind
+        && let Some(hint) = process.limits().annotate(&m.text)
+    {
+        while m.text.last() == Some(&b'\n') {
+            m.text.pop();
+        }
+        m.text.push(b'\n');
+        m.text.extend_from_slice(hint.as_bytes());
+        m.text.push(b'\n');
+    }
+    log
 }
 
 /// Reads the runner's stdout/stderr pipe; `None` at EOF or without a pipe

@@ -1,0 +1,86 @@
+//! Where an instance's plugin calls go: normally a runner process over a
+//! [`Session`](crate::session::Session); the benchmark's in-process host
+//! (`tests/inprocess`, python3-fd's architecture) installs a factory that
+//! runs the same dispatcher inside the daemon instead.
+
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use sidecar_proto::{CallResult, call};
+
+pub use crate::session::{Canceller, CoreHandler, Failure};
+
+/// One plugin instance's executor.
+pub trait Backend: Send {
+    /// One plugin call; the core's callbacks during it go to `core`.
+    fn call(
+        &mut self,
+        kind: call::Kind,
+        deadline: Duration,
+        core: &mut dyn CoreHandler,
+    ) -> Result<CallResult, Failure>;
+    /// The descriptor sent along with a result under `token`.
+    fn receive_fd(&self, token: u64) -> Result<OwnedFd, Failure>;
+    /// After freePlugin: release everything; `Some` is a complaint.
+    fn close(self: Box<Self>, core: &mut dyn CoreHandler) -> Option<String>;
+    /// After a failure: end it and say what happened.
+    fn kill(self: Box<Self>, core: &mut dyn CoreHandler) -> String;
+    /// The process the plugin runs in.
+    fn pid(&self) -> u32;
+    /// Reaches the plugin from another thread to cancel (None: cannot).
+    fn canceller(&self) -> Option<Canceller>;
+    /// The Python version, for the debug log.
+    fn python_version(&self) -> String;
+}
+
+/// Makes the backend of a new instance; `module_dir` is the daemon's plugin
+/// directory.
+pub type Factory = fn(module_dir: &Path) -> Result<Box<dyn Backend>, Failure>;
+
+static FACTORY: OnceLock<Factory> = OnceLock::new();
+
+/// Replaces runner processes by `factory` for the life of the process.
+pub fn set_factory(factory: Factory) {
+    let _ = FACTORY.set(factory);
+}
+
+pub(crate) fn factory() -> Option<Factory> {
+    FACTORY.get().copied()
+}
+
+impl Backend for crate::session::Session {
+    fn call(
+        &mut self,
+        kind: call::Kind,
+        deadline: Duration,
+        core: &mut dyn CoreHandler,
+    ) -> Result<CallResult, Failure> {
+        crate::session::Session::call(self, kind, deadline, core)
+    }
+
+    fn receive_fd(&self, token: u64) -> Result<OwnedFd, Failure> {
+        crate::session::Session::receive_fd(self, token)
+    }
+
+    fn close(self: Box<Self>, core: &mut dyn CoreHandler) -> Option<String> {
+        crate::session::Session::close(*self, core)
+    }
+
+    fn kill(self: Box<Self>, core: &mut dyn CoreHandler) -> String {
+        crate::session::Session::kill(*self, core)
+    }
+
+    fn pid(&self) -> u32 {
+        crate::session::Session::pid(self)
+    }
+
+    fn canceller(&self) -> Option<Canceller> {
+        Some(crate::session::Session::canceller(self))
+    }
+
+    fn python_version(&self) -> String {
+        self.welcome.python_version.clone()
+    }
+}
