@@ -12,6 +12,8 @@
 //! one-way and may be sent at any time from any thread; the shim emits them
 //! in order with everything else.
 
+use std::cell::Cell;
+use std::collections::HashMap;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, mpsc};
@@ -73,6 +75,73 @@ pub(crate) fn install(
     }
 }
 
+// ------------------------------------------------------------ direct link
+//
+// In-process hosting (the benchmark's python3-fd stand-in): the plugin runs
+// on the daemon's job thread, and a core function is executed right there
+// by the handler of the call in progress on that thread.
+
+/// The daemon's core functions for the plugin call in progress on this
+/// thread (in-process hosting).
+pub trait Direct {
+    fn callback(&mut self, kind: callback::Kind) -> CallbackReply;
+    fn log(&mut self, kind: log::Kind);
+}
+
+static DIRECT: AtomicBool = AtomicBool::new(false);
+
+thread_local! {
+    static CURRENT: Cell<Option<*mut (dyn Direct + 'static)>> = const { Cell::new(None) };
+}
+
+/// Descriptors "passed" in process: the core gets a duplicate.
+static DIRECT_FDS: Mutex<Option<HashMap<u64, OwnedFd>>> = Mutex::new(None);
+static DIRECT_TOKEN: AtomicU64 = AtomicU64::new(1);
+
+/// Switches this process to the direct link (in-process hosting); done
+/// once, before the first plugin call.
+pub fn enable_direct() {
+    DIRECT.store(true, Ordering::SeqCst);
+}
+
+fn direct() -> bool {
+    DIRECT.load(Ordering::Relaxed)
+}
+
+/// Runs `f` (one plugin call) with `handler` as this thread's core.
+pub fn with_direct<R>(handler: &mut dyn Direct, f: impl FnOnce() -> R) -> R {
+    let ptr: *mut (dyn Direct + '_) = handler;
+    // SAFETY: only the lifetime is erased; the pointer is removed from the
+    // thread-local below, before `handler`'s borrow ends, and only used on
+    // this thread in between.
+    let ptr: *mut (dyn Direct + 'static) = unsafe { std::mem::transmute(ptr) };
+    let prev = CURRENT.with(|c| c.replace(Some(ptr)));
+    struct Restore(Option<*mut (dyn Direct + 'static)>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(prev);
+    f()
+}
+
+fn with_current<R>(f: impl FnOnce(&mut dyn Direct) -> R) -> Option<R> {
+    let ptr = CURRENT.with(|c| c.get())?;
+    // SAFETY: set by `with_direct` on this thread for the duration of the
+    // call in progress; nothing else uses the handler meanwhile.
+    Some(f(unsafe { &mut *ptr }))
+}
+
+/// The descriptor "passed" in process with `token`.
+pub fn take_fd(token: u64) -> Option<OwnedFd> {
+    DIRECT_FDS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_mut()?
+        .remove(&token)
+}
+
 /// Marks the span of one plugin call (core functions with answers are only
 /// possible inside it).
 pub(crate) fn set_in_call(active: bool) {
@@ -83,12 +152,15 @@ pub(crate) fn set_in_call(active: bool) {
 
 /// Is a daemon attached at all?
 pub fn attached() -> bool {
-    LINK.get().is_some()
+    LINK.get().is_some() || direct()
 }
 
 /// Fails the way [`call`] would, without calling: for `bareosfd` functions
 /// that answer locally but must still refuse outside a daemon call.
 pub fn check() -> Result<(), CoreError> {
+    if direct() {
+        return with_current(|_| ()).ok_or(CoreError::NotInCall);
+    }
     let link = LINK.get().ok_or(CoreError::Unset)?;
     if link.in_call.load(Ordering::SeqCst) {
         Ok(())
@@ -100,6 +172,9 @@ pub fn check() -> Result<(), CoreError> {
 /// Calls one core function and waits for its answer. Blocks: call it with
 /// the GIL released.
 pub fn call(kind: callback::Kind) -> Result<CallbackReply, CoreError> {
+    if direct() {
+        return with_current(|d| d.callback(kind)).ok_or(CoreError::NotInCall);
+    }
     let link = LINK.get().ok_or(CoreError::Unset)?;
     if !link.in_call.load(Ordering::SeqCst) {
         return Err(CoreError::NotInCall);
@@ -145,6 +220,11 @@ pub fn debug_message(level: i32, text: impl Into<Vec<u8>>) -> Result<(), CoreErr
 }
 
 fn send_log(kind: log::Kind) -> Result<(), CoreError> {
+    if direct() {
+        // Outside a call (a plugin thread) there is no job to log to.
+        with_current(|d| d.log(kind));
+        return Ok(());
+    }
     let link = LINK.get().ok_or(CoreError::Unset)?;
     let msg = RunnerMessage {
         kind: Some(runner_message::Kind::Log(Log { kind: Some(kind) })),
@@ -156,6 +236,16 @@ fn send_log(kind: log::Kind) -> Result<(), CoreError> {
 /// the token the accompanying message must carry. The runner keeps its own
 /// descriptor; the plugin closes it as usual.
 pub fn pass_fd(fd: BorrowedFd<'_>) -> std::io::Result<u64> {
+    if direct() {
+        let token = DIRECT_TOKEN.fetch_add(1, Ordering::Relaxed);
+        let dup = fd.try_clone_to_owned()?;
+        DIRECT_FDS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(HashMap::new)
+            .insert(token, dup);
+        return Ok(token);
+    }
     let link = LINK
         .get()
         .ok_or_else(|| std::io::Error::other(CoreError::Unset.to_string()))?;

@@ -3,13 +3,7 @@
 //! and 4 (see `session`); `sidecar-runner python [ARGS...]` is a Python
 //! interpreter with `bareosfd` built in, for testing plugins (`interpreter`).
 
-mod bareosfd;
-mod core;
-mod definition;
-mod interpreter;
-mod plugin;
-mod session;
-mod stdio;
+use sidecar_runner::{interpreter, session};
 
 fn main() -> std::process::ExitCode {
     let mut args = std::env::args_os();

@@ -54,6 +54,75 @@ pub fn set_default_module_dir(dir: String) {
     let _ = DEFAULT_MODULE_DIR.set(dir);
 }
 
+/// In-process hosting runs several plugin instances in one interpreter, as
+/// python3-fd does; it gives each its own interpreter (Py_NewInterpreter),
+/// so each job has its own module globals. Without sub-interpreters the
+/// nearest equivalent is a private copy of the plugin module per instance,
+/// executed from its spec and not entered in `sys.modules`.
+static PRIVATE_MODULES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn set_private_modules(on: bool) {
+    PRIVATE_MODULES.store(on, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// `importlib.import_module(name)`, or a private copy (see `PRIVATE_MODULES`).
+fn import<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    if !PRIVATE_MODULES.load(std::sync::atomic::Ordering::SeqCst) {
+        return py
+            .import("importlib")
+            .and_then(|m| m.call_method1("import_module", (name,)));
+    }
+    let util = py.import("importlib.util")?;
+    let spec = util.call_method1("find_spec", (name,))?;
+    if spec.is_none() {
+        return Err(PyModuleNotFoundError::new_err(format!(
+            "No module named '{name}'"
+        )));
+    }
+    let module = util.call_method1("module_from_spec", (&spec,))?;
+    spec.getattr("loader")?
+        .call_method1("exec_module", (&module,))?;
+    Ok(module)
+}
+
+/// bEventCancelCommand (fd-abi §7.1).
+const EVENT_CANCEL: u32 = 14;
+
+/// The loaded module, for the one call that does not run on the main
+/// thread: the cancel event (set once, when the module is loaded).
+static LOADED: OnceLock<Py<PyModule>> = OnceLock::new();
+
+/// Delivers bEventCancelCommand as python3-fd does (fd-call-sequences
+/// §11, python-api §2.6): on another thread, concurrently with whatever
+/// the main thread is running in Python (they interleave at bytecode
+/// granularity under the GIL), and only if a module is loaded and the
+/// plugin registered the event.
+pub fn deliver_cancel() {
+    if LOADED.get().is_none() || !bareosfd::state::registered(EVENT_CANCEL) {
+        tracing::info!("cancel: the plugin did not register bEventCancelCommand");
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("sidecar-cancel".into())
+        .spawn(|| {
+            Python::with_gil(|py| {
+                let Some(module) = LOADED.get() else { return };
+                let Some(f) = entry_point(module.bind(py), "handle_plugin_event") else {
+                    return;
+                };
+                let rc = match f.call1((EVENT_CANCEL,)) {
+                    Ok(r) => return_code("handle_plugin_event", &r),
+                    Err(e) => report(py, &e),
+                };
+                tracing::info!(rc, "cancel delivered to the plugin");
+                stdio::flush(py);
+            })
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the cancel thread: {e}");
+    }
+}
+
 type Outcome = (i32, Option<call_result::Payload>);
 
 pub struct Plugin {
@@ -257,10 +326,7 @@ impl Plugin {
         let Some(name) = self.definition.module_name.clone() else {
             return Err(BRC_ERROR); // silently, as python3-fd
         };
-        let module = match py
-            .import("importlib")
-            .and_then(|m| m.call_method1("import_module", (&name,)))
-        {
+        let module = match import(py, &name) {
             Ok(m) => m,
             Err(e) => {
                 if e.is_instance_of::<PyModuleNotFoundError>(py) {
@@ -293,7 +359,9 @@ impl Plugin {
             Ok(r) => return_code("load_bareos_plugin", &r),
             Err(e) => return Err(report(py, &e)),
         };
-        self.module = Some(module.unbind());
+        let module = module.unbind();
+        let _ = LOADED.set(module.clone_ref(py));
+        self.module = Some(module);
         Ok(rc)
     }
 

@@ -301,6 +301,7 @@ async fn route(
             }
             Some(shim_message::Kind::Cancel(_)) => {
                 tracing::info!("the daemon cancelled the job");
+                crate::plugin::deliver_cancel();
             }
             Some(shim_message::Kind::Hello(_)) | None => {
                 tracing::warn!("ignoring an unexpected message");

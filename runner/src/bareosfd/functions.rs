@@ -280,6 +280,11 @@ fn events(py: Python<'_>, args: &Bound<'_, PyTuple>, name: &str, register: bool)
     let rc = if wanted.is_empty() {
         BRC_ERROR
     } else {
+        // Remembered here too: the runner delivers bEventCancelCommand
+        // itself, and only to a plugin that asked for it.
+        for &e in &wanted {
+            super::state::set_registered(e, register);
+        }
         let ev = sidecar_proto::Events { events: wanted };
         call_rc(
             py,
