@@ -36,7 +36,7 @@ const MAGIC: &[u8; 8] = b"FDHOSTA1";
 const MAX_FIELD: u32 = 256 << 20;
 
 /// The recorded `struct stat` (the fields Bareos encodes, plus nanoseconds).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stat {
     pub dev: i64,
     pub ino: i64,

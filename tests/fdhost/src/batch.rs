@@ -94,7 +94,7 @@ pub fn run(plugins: &[LoadedPlugin], a: &JobsArgs) -> ExitCode {
                         let archive = a.archive_dir.join(format!("job-{k}.archive"));
                         let fileset = &fileset;
                         s.spawn(move || {
-                            crate::backup(plugins, &a.common, fileset, &archive, id, &crate::BackupRun::batch())
+                            crate::backup(plugins, &a.common, fileset, &archive, id, 65536)
                         })
                     })
                     .collect();

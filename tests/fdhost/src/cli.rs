@@ -98,7 +98,11 @@ pub struct Common {
 #[derive(Debug, Args)]
 pub struct FileSetArgs {
     /// A FileSet `Plugin =` line (repeatable, in FileSet order).
-    #[arg(long = "plugin", value_name = "PLUGIN-STRING", required_unless_present = "files")]
+    #[arg(
+        long = "plugin",
+        value_name = "PLUGIN-STRING",
+        required_unless_present = "files"
+    )]
     pub plugins: Vec<String>,
     /// A FileSet `File =` line (repeatable): a path the core walks and
     /// saves itself (or through the option plugin).
@@ -241,7 +245,11 @@ pub struct BenchArgs {
     #[arg(long)]
     pub quick: bool,
     /// Modes to compare, in table order.
-    #[arg(long, value_delimiter = ',', default_value = "native,inprocess,sidecar")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "native,inprocess,sidecar"
+    )]
     pub modes: Vec<String>,
     /// Only these workloads (start, small-pluginio, small-direct,
     /// big-direct, pydata, pydata-x2, small-pluginio-x2); default all.

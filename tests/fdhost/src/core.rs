@@ -19,8 +19,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use sidecar_shim::abi::{
     self, CoreFunctions, Ctx, PluginApiDefinition, PluginContext, bRC, bRC_Error, bRC_OK, bRC_Seen,
-    bRC_Skip, msg, save_pkt, utime_t, var,
+    bRC_Skip, fo, msg, save_pkt, utime_t, var,
 };
+
+use crate::accurate::{Accurate, Candidate};
+use crate::archive::Stat;
+use crate::fileset::{Edit, FileSet, bit};
 
 /// The daemon name: prefix of every message line and bVarFDName.
 pub const FD_NAME: &str = "fdhost";
@@ -122,36 +126,23 @@ pub struct JobParams {
     /// A FileSet was received (backup/estimate): include/exclude editing
     /// callbacks have a current block to work on.
     pub has_fileset: bool,
+    /// The Include block's accurate options (bVarAccurateOptions).
+    pub accurate_options: u64,
 }
 
-/// FileSet edits requested by plugins (AddExclude & co.), kept in order.
-#[derive(Debug, Default)]
-pub struct FileSetEdits {
-    pub entries: Vec<(&'static str, String)>,
+/// Who gets bEventCancelCommand: an instance's context and its
+/// handlePluginEvent, registered while the instance lives.
+#[derive(Clone, Copy)]
+pub struct CancelTarget {
+    pub ctx: *mut PluginContext,
+    pub handle: unsafe extern "C" fn(Ctx, *mut abi::bEvent, *mut c_void) -> bRC,
+    pub inst: *const Instance,
 }
 
-impl FileSetEdits {
-    /// Is `fname` excluded by an AddExclude entry (the entry itself, or a
-    /// path below it, or a matching shell pattern)?
-    pub fn excludes(&self, fname: &str) -> bool {
-        self.entries.iter().any(|(kind, item)| {
-            *kind == "AddExclude"
-                && (fname == item
-                    || fname
-                        .strip_prefix(item.trim_end_matches('/'))
-                        .is_some_and(|rest| rest.starts_with('/'))
-                    || fnmatch(item, fname))
-        })
-    }
-}
-
-fn fnmatch(pattern: &str, name: &str) -> bool {
-    let (Ok(p), Ok(n)) = (CString::new(pattern), CString::new(name)) else {
-        return false;
-    };
-    // SAFETY: two valid NUL-terminated strings.
-    unsafe { libc::fnmatch(p.as_ptr(), n.as_ptr(), 0) == 0 }
-}
+// SAFETY: the pointers are only used under JobShared::cancel_targets' lock,
+// which Job::finish takes to clear the list before freePlugin; so they are
+// live whenever they are used.
+unsafe impl Send for CancelTarget {}
 
 /// Per-job state shared by all instances of the job and the callbacks
 /// (which may run on other threads, hence atomics and locks).
@@ -162,11 +153,18 @@ pub struct JobShared {
     fatal: AtomicBool,
     errors: AtomicU32,
     warnings: AtomicU32,
-    pub fileset: Mutex<FileSetEdits>,
+    /// Set by a cancel (`--cancel-after`): not a fatal error, but loops
+    /// stop and events are suppressed as after one (SEQ §2.7).
+    canceled: AtomicBool,
+    pub fileset: Mutex<FileSet>,
+    pub accurate: Accurate,
+    /// None once the job is over (no cancel can reach it any more).
+    pub cancel_targets: Mutex<Option<Vec<CancelTarget>>>,
 }
 
 impl JobShared {
     pub fn new(params: JobParams, debug: i32) -> Self {
+        let options = params.accurate_options;
         JobShared {
             params,
             debug,
@@ -174,8 +172,56 @@ impl JobShared {
             fatal: AtomicBool::new(false),
             errors: AtomicU32::new(0),
             warnings: AtomicU32::new(0),
-            fileset: Mutex::new(FileSetEdits::default()),
+            canceled: AtomicBool::new(false),
+            fileset: Mutex::new(FileSet::default()),
+            accurate: Accurate::new(None, options),
+            cancel_targets: Mutex::new(Some(Vec::new())),
         }
+    }
+
+    pub fn fileset(&self) -> std::sync::MutexGuard<'_, FileSet> {
+        self.fileset.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The director's cancel, in the order of SEQ §11: bEventCancelCommand
+    /// to every registered instance (on this, a non-job thread, while the
+    /// job thread may be inside the plugin), then the job is marked
+    /// cancelled.
+    pub fn cancel(&self) {
+        {
+            let targets = self
+                .cancel_targets
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let Some(targets) = targets.as_ref() else {
+                return; // the job is over
+            };
+            for t in targets {
+                // SAFETY: see CancelTarget: live while listed (lock held).
+                let inst = unsafe { &*t.inst };
+                if !inst.wants(abi::event::CancelCommand) {
+                    continue;
+                }
+                let mut ev = abi::bEvent {
+                    eventType: abi::event::CancelCommand,
+                };
+                // SAFETY: the instance's entry point with its live context.
+                let rc = unsafe { (t.handle)(t.ctx, &mut ev, std::ptr::null_mut()) };
+                jdebug!(
+                    self,
+                    100,
+                    "{}: bEventCancelCommand -> {rc}",
+                    inst.plugin_file
+                );
+            }
+        }
+        self.canceled.store(true, Ordering::SeqCst);
+        self.status.store(b'A', Ordering::SeqCst);
+        self.jmsg(msg::INFO, "Job canceled (--cancel-after).\n");
+    }
+
+    pub fn was_canceled(&self) -> bool {
+        self.canceled.load(Ordering::SeqCst)
     }
 
     /// Issue a job message of type `typ` (an `M_*` value) with the core's
@@ -212,6 +258,11 @@ impl JobShared {
     /// The core's "job canceled" test, which is also true after a fatal
     /// error: loops stop and events (but End*Job) are no longer delivered.
     pub fn is_canceled(&self) -> bool {
+        self.fatal.load(Ordering::SeqCst) || self.canceled.load(Ordering::SeqCst)
+    }
+
+    /// A fatal error (not a cancel) happened.
+    pub fn is_fatal(&self) -> bool {
         self.fatal.load(Ordering::SeqCst)
     }
 
@@ -523,9 +574,8 @@ unsafe extern "C" fn get_bareos_value(ctx: Ctx, variable: c_int, value: *mut c_v
                 if !p.has_fileset {
                     return bRC_Error;
                 }
-                // mtime|ctime|size: the default of an Include block.
                 // SAFETY: uint64_t out-parameter.
-                unsafe { value.cast::<u64>().write_unaligned(0x1A0) }
+                unsafe { value.cast::<u64>().write_unaligned(p.accurate_options) }
             }
             _ => {}
         }
@@ -550,8 +600,16 @@ unsafe extern "C" fn set_bareos_value(ctx: Ctx, variable: c_int, value: *const c
                 jdebug!(inst.job, 150, "{}: CheckChanges={v}", inst.plugin_file);
                 bRC_OK
             }
-            // There is no accurate file list in fdhost.
-            var::FileSeen => bRC_Error,
+            var::FileSeen => {
+                // SAFETY: `const char*` per the ABI, checked non-NULL.
+                let name = unsafe { cstr(value.cast()) }.unwrap_or_default();
+                if inst.job.params.accurate && inst.job.accurate.mark(&name, true) {
+                    jdebug!(inst.job, 150, "{}: FileSeen {name}", inst.plugin_file);
+                    bRC_OK
+                } else {
+                    bRC_Error
+                }
+            }
             n => {
                 inst.job.jmsg(
                     msg::ERROR,
@@ -578,84 +636,75 @@ unsafe extern "C" fn bareos_free(_ctx: Ctx, _file: *const c_char, _line: c_int, 
     unsafe { libc::free(mem) }
 }
 
-/// Record a FileSet edit; errors as bareos-fd (no job/FileSet, NULL item).
-fn fileset_edit(ctx: Ctx, kind: &'static str, item: Option<String>, needs_item: bool) -> bRC {
+/// Apply a FileSet edit; errors as bareos-fd (no job/FileSet, NULL item).
+fn fileset_edit(ctx: Ctx, what: Edit, item: Option<String>, typ: c_int) -> bRC {
     let Some(inst) = lookup(ctx) else {
         return bRC_Error;
     };
-    if (needs_item && item.is_none()) || !inst.job.params.has_fileset {
+    if !inst.job.params.has_fileset {
         return bRC_Error;
     }
-    let item = item.unwrap_or_default();
-    jdebug!(inst.job, 100, "{}: {kind} {item}", inst.plugin_file);
-    inst.job
-        .fileset
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .entries
-        .push((kind, item));
-    bRC_OK
+    let r = inst.job.fileset().edit(what, item.as_deref(), typ);
+    jdebug!(
+        inst.job,
+        100,
+        "{}: {what:?} {} -> {r:?}",
+        inst.plugin_file,
+        item.as_deref().unwrap_or("")
+    );
+    match r {
+        Ok(()) => bRC_OK,
+        Err(_) => bRC_Error,
+    }
+}
+
+/// A plugin's optional C string argument.
+fn arg(p: *const c_char) -> Option<String> {
+    // SAFETY: NULL or a C string from the plugin, valid for the call.
+    unsafe { cstr(p) }.map(Into::into)
 }
 
 unsafe extern "C" fn add_exclude(ctx: Ctx, file: *const c_char) -> bRC {
-    // SAFETY: NULL or a C string from the plugin.
     guard(bRC_Error, || {
-        fileset_edit(
-            ctx,
-            "AddExclude",
-            unsafe { cstr(file) }.map(Into::into),
-            true,
-        )
+        fileset_edit(ctx, Edit::AddExclude, arg(file), 0)
     })
 }
 
 unsafe extern "C" fn add_include(ctx: Ctx, file: *const c_char) -> bRC {
-    // SAFETY: NULL or a C string from the plugin.
     guard(bRC_Error, || {
-        fileset_edit(
-            ctx,
-            "AddInclude",
-            unsafe { cstr(file) }.map(Into::into),
-            true,
-        )
+        fileset_edit(ctx, Edit::AddInclude, arg(file), 0)
     })
 }
 
 unsafe extern "C" fn add_options(ctx: Ctx, opts: *const c_char) -> bRC {
-    // SAFETY: NULL or a C string from the plugin.
     guard(bRC_Error, || {
-        fileset_edit(
-            ctx,
-            "AddOptions",
-            unsafe { cstr(opts) }.map(Into::into),
-            true,
-        )
+        fileset_edit(ctx, Edit::AddOptions, arg(opts), 0)
     })
 }
 
 unsafe extern "C" fn add_regex(ctx: Ctx, item: *const c_char, typ: c_int) -> bRC {
-    // SAFETY: NULL or a C string from the plugin.
-    let item = unsafe { cstr(item) }.map(|s| format!("{s} (type {typ})"));
-    guard(bRC_Error, || fileset_edit(ctx, "AddRegex", item, true))
+    guard(bRC_Error, || {
+        fileset_edit(ctx, Edit::AddRegex, arg(item), typ)
+    })
 }
 
 unsafe extern "C" fn add_wild(ctx: Ctx, item: *const c_char, typ: c_int) -> bRC {
-    // SAFETY: NULL or a C string from the plugin.
-    let item = unsafe { cstr(item) }.map(|s| format!("{s} (type {typ})"));
-    guard(bRC_Error, || fileset_edit(ctx, "AddWild", item, true))
+    guard(bRC_Error, || {
+        fileset_edit(ctx, Edit::AddWild, arg(item), typ)
+    })
 }
 
 unsafe extern "C" fn new_options(ctx: Ctx) -> bRC {
-    guard(bRC_Error, || fileset_edit(ctx, "NewOptions", None, false))
+    guard(bRC_Error, || fileset_edit(ctx, Edit::NewOptions, None, 0))
 }
 
 unsafe extern "C" fn new_include(ctx: Ctx) -> bRC {
-    guard(bRC_Error, || fileset_edit(ctx, "NewInclude", None, false))
+    guard(bRC_Error, || fileset_edit(ctx, Edit::NewInclude, None, 0))
 }
 
 unsafe extern "C" fn new_pre_include(ctx: Ctx) -> bRC {
     guard(bRC_Error, || {
-        fileset_edit(ctx, "NewPreInclude", None, false)
+        fileset_edit(ctx, Edit::NewPreInclude, None, 0)
     })
 }
 
@@ -675,28 +724,36 @@ unsafe extern "C" fn check_changes(ctx: Ctx, sp: *mut save_pkt) -> bRC {
             );
             return bRC_Error;
         }
-        // No accurate catalog: nothing is ever "found".
-        sp.delta_seq = 0;
-        sp.accurate_found = false;
         if !inst.check_changes.load(Ordering::SeqCst) {
+            sp.delta_seq = 0;
+            sp.accurate_found = false;
             return bRC_OK;
         }
+        // SAFETY: fname checked non-NULL above; link NULL or a C string.
+        let (name, link) = unsafe { (cstr(sp.fname), cstr(sp.link)) };
+        let (name, link) = (name.unwrap_or_default(), link.unwrap_or_default());
         let p = &inst.job.params;
-        let (since, incremental) = if sp.save_time != 0 {
-            (sp.save_time, true)
-        } else {
-            (p.since, matches!(p.level, b'I' | b'D'))
-        };
-        let unchanged = incremental && sp.statp.st_mtime < since && sp.statp.st_ctime < since;
-        // SAFETY: fname checked non-NULL above.
-        let name = unsafe { cstr(sp.fname) }.unwrap_or_default();
+        let v = inst.job.accurate.check(
+            p.accurate,
+            p.level,
+            p.since,
+            &Candidate {
+                fname: &name,
+                link: &link,
+                stat: Stat::from_libc(&sp.statp),
+                save_time: sp.save_time,
+                mtime_only: fo::is_set(&sp.flags, bit::MTIMEONLY),
+            },
+        );
+        sp.delta_seq = v.delta_seq;
+        sp.accurate_found = v.found;
         jdebug!(
             inst.job,
             150,
             "checkChanges {name}: {}",
-            if unchanged { "seen" } else { "changed" }
+            if v.changed { "changed" } else { "seen" }
         );
-        if unchanged { bRC_Seen } else { bRC_OK }
+        if v.changed { bRC_OK } else { bRC_Seen }
     })
 }
 
@@ -713,17 +770,17 @@ unsafe extern "C" fn accept_file(ctx: Ctx, sp: *mut save_pkt) -> bRC {
         let Some(name) = (unsafe { cstr(sp.fname) }) else {
             return bRC_Error;
         };
-        let excluded = inst
-            .job
-            .fileset
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .excludes(&name);
-        if excluded { bRC_Skip } else { bRC_OK }
+        let is_dir = sp.statp.st_mode & libc::S_IFMT == libc::S_IFDIR;
+        let fs = inst.job.fileset();
+        if fs.accepts(fs.current, &name, is_dir) {
+            bRC_OK
+        } else {
+            bRC_Skip
+        }
     })
 }
 
-fn seen_bitmap(ctx: Ctx, all: bool, fname: *mut c_char) -> bRC {
+fn seen_bitmap(ctx: Ctx, all: bool, fname: *mut c_char, seen: bool) -> bRC {
     let Some(inst) = lookup(ctx) else {
         return bRC_Error;
     };
@@ -731,16 +788,22 @@ fn seen_bitmap(ctx: Ctx, all: bool, fname: *mut c_char) -> bRC {
     if all != fname.is_null() || !inst.job.params.accurate {
         return bRC_Error;
     }
-    // Accurate, but fdhost has no catalog list: nothing to mark.
+    if all {
+        inst.job.accurate.mark_all(seen);
+    } else {
+        // SAFETY: non-NULL C string from the plugin.
+        let name = unsafe { cstr(fname) }.unwrap_or_default();
+        inst.job.accurate.mark(&name, seen);
+    }
     bRC_OK
 }
 
 unsafe extern "C" fn set_seen_bitmap(ctx: Ctx, all: bool, fname: *mut c_char) -> bRC {
-    guard(bRC_Error, || seen_bitmap(ctx, all, fname))
+    guard(bRC_Error, || seen_bitmap(ctx, all, fname, true))
 }
 
 unsafe extern "C" fn clear_seen_bitmap(ctx: Ctx, all: bool, fname: *mut c_char) -> bRC {
-    guard(bRC_Error, || seen_bitmap(ctx, all, fname))
+    guard(bRC_Error, || seen_bitmap(ctx, all, fname, false))
 }
 
 /// The tables handed to `loadPlugin`. In writable memory (UnsafeCell): the

@@ -4,25 +4,31 @@
 //! `job` (backup/restore/estimate driving), `archive` (the local "storage
 //! daemon"), `report` (output).
 
+mod accurate;
 mod archive;
 mod batch;
+mod bench;
+mod catalog;
 mod cli;
 mod core;
+mod fileset;
 mod job;
 mod loader;
 mod report;
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
 use sidecar_shim::abi::{FOPTS_BYTES, fo, msg};
 
 use crate::archive::{Reader, Record, Writer};
+use crate::catalog::{Catalog, JobRecord, Plan};
 use crate::cli::{Cli, Command, Common, FileSetArgs};
 use crate::core::{JobParams, daemon_msg};
+use crate::fileset::FileSet;
 use crate::job::{Job, Totals};
 use crate::report::Kind;
 
@@ -34,26 +40,69 @@ fn path_cstring(p: &Path) -> CString {
     CString::new(p.as_os_str().as_bytes().to_vec()).unwrap_or_default()
 }
 
+/// What the director tells the FD about a job, without a catalog (level
+/// and since time as given; JobId as given or 1).
 fn params(c: &Common, kind: Kind, fs: Option<&FileSetArgs>) -> JobParams {
+    let plan = fs.map(|f| plan(f, None));
+    let fs = fs.zip(plan.as_ref());
+    params_for(c, kind, fs, c.jobid.unwrap_or(1))
+}
+
+/// What the director tells the FD about a job. `fs` (backup/estimate)
+/// carries the FileSet options and the level and since time the catalog
+/// gave.
+fn params_for(c: &Common, kind: Kind, fs: Option<(&FileSetArgs, &Plan)>, jobid: u32) -> JobParams {
     let base = match kind {
         Kind::Backup => "fdhost-backup",
         Kind::Restore => "fdhost-restore",
         Kind::Estimate => "fdhost-estimate",
     };
     JobParams {
-        jobid: c.jobid,
-        job_name: job::job_name(base, c.jobid),
+        jobid,
+        job_name: job::job_name(base, jobid),
         job_type: if kind == Kind::Restore { b'R' } else { b'B' },
-        level: fs.map_or(b' ', |f| f.level),
-        since: fs.map_or(0, |f| if f.level == b'F' { 0 } else { f.since }),
-        accurate: fs.is_some_and(|f| f.accurate),
+        level: fs.map_or(b' ', |(_, p)| p.level),
+        since: fs.map_or(0, |(_, p)| if p.level == b'F' { 0 } else { p.since }),
+        accurate: fs.is_some_and(|(f, _)| f.accurate),
         client: cstring(&c.client),
         where_: None,
         regex_where: None,
-        prev_job: None,
+        prev_job: fs.and_then(|(_, p)| p.prev_job.as_deref().map(cstring)),
         prefix_links: false,
         has_fileset: fs.is_some(),
+        accurate_options: fs
+            .and_then(|(f, _)| accurate::parse_options(&f.accurate_options).ok())
+            .unwrap_or(accurate::opt::DEFAULT),
     }
+}
+
+/// The level, since time and accurate list of a backup/estimate: from the
+/// catalog if there is one, else from the command line alone.
+fn plan(fs: &FileSetArgs, catalog: Option<&Catalog>) -> Plan {
+    match catalog {
+        Some(c) => c.plan(fs.level, fs.since, fs.accurate),
+        None => Plan {
+            level: fs.level,
+            since: fs.since.unwrap_or(0),
+            accurate: (fs.accurate && fs.level != b'F').then(Default::default),
+            ..Default::default()
+        },
+    }
+}
+
+/// The job's FileSet from the command line.
+fn fileset(fs: &FileSetArgs) -> FileSet {
+    let mut set = FileSet::new(&fs.files, &fs.plugins, fs.option_plugin.as_deref());
+    set.excludes = fs.excludes.clone();
+    set
+}
+
+/// Per-run settings of a backup beyond the FileSet.
+pub struct BackupRun {
+    pub read_size: u32,
+    pub cancel_after: Option<f64>,
+    /// Where the catalog lives (None: no catalog, e.g. `fdhost jobs`).
+    pub catalog: Option<PathBuf>,
 }
 
 fn fileset_flags(fs: &FileSetArgs) -> [u8; FOPTS_BYTES] {
@@ -74,11 +123,17 @@ fn on_job_thread<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    match &cli.command {
+        Command::Bench(a) => return bench::run(a),
+        Command::BenchRun(a) => return bench::run_child(a),
+        _ => {}
+    }
     let common = match &cli.command {
         Command::Backup(a) => &a.common,
         Command::Restore(a) => &a.common,
         Command::Estimate(a) => &a.common,
         Command::Jobs(a) => &a.common,
+        Command::Bench(_) | Command::BenchRun(_) => unreachable!("handled above"),
     };
     core::init_daemon(core::Daemon {
         debug: common.debug,
@@ -103,13 +158,22 @@ fn main() -> ExitCode {
         return code;
     }
     let outcome = match &cli.command {
-        Command::Backup(a) => match backup(
+        Command::Backup(a) => match backup_with(
             &plugins,
             &a.common,
             &a.fileset,
             &a.archive,
             a.common.jobid,
-            a.read_size,
+            &BackupRun {
+                read_size: a.read_size,
+                cancel_after: a.cancel_after,
+                catalog: Some(
+                    a.fileset
+                        .catalog
+                        .clone()
+                        .unwrap_or_else(|| Catalog::default_dir(&a.archive)),
+                ),
+            },
         ) {
             Ok(t) => t.map(|t| (Kind::Backup, t)),
             Err(code) => return code,
@@ -128,28 +192,49 @@ fn main() -> ExitCode {
                 where_: a.where_.clone(),
                 replace: a.replace,
             };
+            let plugin_options: Vec<CString> =
+                a.plugin_options.iter().map(|s| cstring(s)).collect();
             let debug = a.common.debug;
             on_job_thread(|| {
                 let mut job = Job::start(&plugins, p, debug);
+                // `pluginoptions` precedes the restore objects (§3.3.3).
+                job.plugin_options_events(&plugin_options);
                 job::restore::run(&mut job, &opts, &a.archive);
                 job.finish()
             })
             .map(|t| (Kind::Restore, t))
         }
         Command::Estimate(a) => {
-            let p = params(&a.common, Kind::Estimate, Some(&a.fileset));
+            let catalog = match a.fileset.catalog.as_deref().map(Catalog::open).transpose() {
+                Ok(c) => c,
+                Err(e) => {
+                    daemon_msg(msg::ERROR, &format!("Cannot read the catalog: {e}\n"));
+                    return ExitCode::from(2);
+                }
+            };
+            let plan = plan(&a.fileset, catalog.as_ref());
+            let p = params_for(
+                &a.common,
+                Kind::Estimate,
+                Some((&a.fileset, &plan)),
+                a.common.jobid.unwrap_or(1),
+            );
             let cmds: Vec<CString> = a.fileset.plugins.iter().map(|s| cstring(s)).collect();
             let flags = fileset_flags(&a.fileset);
             let debug = a.common.debug;
             on_job_thread(|| {
                 let mut job = Job::start(&plugins, p, debug);
+                *job.shared.fileset() = fileset(&a.fileset);
+                job.shared.accurate.install(plan.accurate);
                 job::estimate::run(&mut job, &cmds, flags);
                 println!("2000 OK estimate files={} bytes={}", job.files, job.bytes);
                 job.finish()
             })
             .map(|t| (Kind::Estimate, t))
         }
-        Command::Jobs(_) => unreachable!("handled above"),
+        Command::Jobs(_) | Command::Bench(_) | Command::BenchRun(_) => {
+            unreachable!("handled above")
+        }
     };
     loader::unload_all(plugins);
     match outcome {
@@ -164,17 +249,44 @@ fn main() -> ExitCode {
     }
 }
 
-/// One backup job into `archive`, on a job thread of its own. `Err` is the
-/// exit code when the archive cannot be created; `Ok(None)` when the job
-/// thread panicked.
+/// A backup job without a catalog (`jobs`, `bench`).
 fn backup(
     plugins: &[loader::LoadedPlugin],
     common: &Common,
-    fileset: &FileSetArgs,
+    fs: &FileSetArgs,
     archive: &Path,
     jobid: u32,
     read_size: u32,
 ) -> Result<Option<Totals>, ExitCode> {
+    let run = BackupRun {
+        read_size,
+        cancel_after: None,
+        catalog: None,
+    };
+    backup_with(plugins, common, fs, archive, Some(jobid), &run)
+}
+
+/// One backup job into `archive`, on a job thread of its own; with a
+/// catalog, its level/since/accurate list come from there and a successful
+/// job is recorded in it. `Err` is the exit code when the archive or the
+/// catalog cannot be used; `Ok(None)` when the job thread panicked.
+fn backup_with(
+    plugins: &[loader::LoadedPlugin],
+    common: &Common,
+    fs: &FileSetArgs,
+    archive: &Path,
+    jobid: Option<u32>,
+    run: &BackupRun,
+) -> Result<Option<Totals>, ExitCode> {
+    let catalog = match run.catalog.as_deref().map(Catalog::open).transpose() {
+        Ok(c) => c,
+        Err(e) => {
+            daemon_msg(msg::ERROR, &format!("Cannot read the catalog: {e}\n"));
+            return Err(ExitCode::from(2));
+        }
+    };
+    let jobid = jobid.unwrap_or_else(|| catalog.as_ref().map_or(1, Catalog::next_jobid));
+    let plan = plan(fs, catalog.as_ref());
     let mut w = match Writer::create(archive) {
         Ok(w) => w,
         Err(e) => {
@@ -185,38 +297,63 @@ fn backup(
             return Err(ExitCode::from(2));
         }
     };
-    let mut p = params(common, Kind::Backup, Some(fileset));
-    p.jobid = jobid;
-    p.job_name = job::job_name("fdhost-backup", jobid);
+    let p = params_for(common, Kind::Backup, Some((fs, &plan)), jobid);
     let opts = job::backup::BackupOptions {
-        cmds: fileset.plugins.iter().map(|s| cstring(s)).collect(),
-        flags: fileset_flags(fileset),
-        read_size: read_size as usize,
+        flags: fileset_flags(fs),
+        read_size: run.read_size as usize,
+        plugin_options: fs.plugin_options.iter().map(|s| cstring(s)).collect(),
+        prev_objects: plan.objects.clone(),
     };
+    let start = job::now_secs();
     let head = Record::Job {
         jobid: p.jobid,
         level: p.level,
         job_name: p.job_name.as_bytes().to_vec(),
-        time: job::now_secs(),
+        time: start,
     };
     let debug = common.debug;
     let res = on_job_thread(|| {
         let mut job = Job::start(plugins, p, debug);
+        if let Some(note) = &plan.note {
+            job.shared.jmsg(msg::INFO, note);
+        }
+        *job.shared.fileset() = fileset(fs);
+        job.shared.accurate.install(plan.accurate.clone());
+        if let Some(secs) = run.cancel_after {
+            let shared = job.shared.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_secs_f64(secs.max(0.0)));
+                shared.cancel();
+            });
+        }
         if let Err(e) = w.write(&head) {
             job.shared
                 .jmsg(msg::FATAL, &format!("Archive write error: {e}\n"));
         } else {
             job::backup::run(&mut job, &opts, &mut w);
         }
+        let record = JobRecord {
+            jobid: job.shared.params.jobid,
+            level: job.shared.params.level as char,
+            job_name: job.shared.params.job_name.to_string_lossy().into_owned(),
+            start,
+            files: std::mem::take(&mut job.saved),
+            deleted: std::mem::take(&mut job.deleted),
+            objects: std::mem::take(&mut job.objects),
+        };
         let totals = job.finish();
-        (totals, w.finish())
+        (totals, w.finish(), record)
     });
-    Ok(res.map(|(t, fin)| {
+    Ok(res.map(|(t, fin, record)| {
         if let Err(e) = fin {
             daemon_msg(
                 msg::ERROR,
                 &format!("Cannot write archive {}: {e}\n", archive.display()),
             );
+        } else if let Some(c) = catalog.as_ref().filter(|_| !report::failed(&t))
+            && let Err(e) = c.store(&record)
+        {
+            daemon_msg(msg::ERROR, &format!("Cannot write the catalog: {e}\n"));
         }
         t
     }))

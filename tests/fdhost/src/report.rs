@@ -89,7 +89,7 @@ fn level_name(level: u8) -> &'static str {
 
 /// Did the job fail (exit status 1)?
 pub fn failed(t: &Totals) -> bool {
-    t.fatal || t.aborted
+    t.fatal || t.aborted || t.canceled
 }
 
 /// The termination text (`Backup OK`, `Restore Error`, ...).
@@ -99,7 +99,9 @@ pub fn termination(kind: Kind, t: &Totals) -> String {
         Kind::Restore => "Restore",
         Kind::Estimate => "Estimate",
     };
-    if failed(t) {
+    if t.canceled && !t.fatal {
+        format!("{what} Canceled")
+    } else if failed(t) {
         format!("{what} Error")
     } else if kind == Kind::Restore && t.errors > 0 {
         format!("{what} OK -- with errors")

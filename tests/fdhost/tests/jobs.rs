@@ -297,7 +297,18 @@ fn plugin_job_messages_set_the_job_status() {
     );
     assert_eq!(b.termination(), "Backup OK -- with warnings");
 
-    let b = env.fdhost("backup", &["--plugin", "good:fatal=boom", "--archive", &a]);
+    // (An explicit JobId: the catalog beside the archive would give 2.)
+    let b = env.fdhost(
+        "backup",
+        &[
+            "--plugin",
+            "good:fatal=boom",
+            "--archive",
+            &a,
+            "--jobid",
+            "1",
+        ],
+    );
     assert_eq!(b.code, Some(1));
     // A newline is added when the text lacks one.
     assert!(

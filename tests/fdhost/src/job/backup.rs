@@ -8,24 +8,29 @@ use std::ffi::{CStr, CString, c_char};
 use std::io;
 
 use sidecar_shim::abi::{
-    self, acl_pkt, bRC, bRC_Error, bRC_More, bRC_OK, bRC_Skip, bRC_Stop, event, fo, ft, io_pkt,
-    iostat, msg, save_pkt, xattr_pkt,
+    self, acl_pkt, bRC, bRC_Error, bRC_More, bRC_OK, bRC_Seen, bRC_Skip, bRC_Stop, event, fo, ft,
+    io_pkt, iostat, msg, save_pkt, xattr_pkt,
 };
 
 use super::{Job, Route, call};
 use crate::archive::{Attributes, Object, Record, Stat, Writer};
-use crate::jdebug;
+use crate::{catalog, jdebug};
 
 /// STREAM_FILE_DATA.
 const STREAM_FILE_DATA: i32 = 2;
 /// Serialized plugin xattrs may not exceed this (MAX_XATTR_STREAM).
 const MAX_XATTR: usize = 1 << 20;
 
+#[derive(Clone)]
 pub struct BackupOptions {
-    pub cmds: Vec<CString>,
-    /// The Include block's FileSet option bits (FO_*).
+    /// FileSet option bits (FO_*) of the command line; an Include block
+    /// adds those of its Options blocks.
     pub flags: [u8; abi::FOPTS_BYTES],
     pub read_size: usize,
+    /// `pluginoptions` commands (bEventNewPluginOptions).
+    pub plugin_options: Vec<CString>,
+    /// The previous job's restore objects (delivered in I/D jobs, §3.1.5).
+    pub prev_objects: Vec<Object>,
 }
 
 /// How one plugin entry's walk ended.
@@ -35,26 +40,29 @@ enum Walk {
     Abort,
 }
 
-/// Run a backup job's plugin part. Archive I/O errors are fatal job errors.
+/// Run a backup job over the job's FileSet (set before). Archive I/O
+/// errors are fatal job errors.
 pub fn run(job: &mut Job, opts: &BackupOptions, w: &mut Writer) {
+    let cmds: Vec<CString> = job
+        .shared
+        .fileset()
+        .includes
+        .iter()
+        .flat_map(|i| i.plugins.iter())
+        .map(|c| CString::new(c.as_str()).unwrap_or_default())
+        .collect();
     job.level_events();
-    job.fileset_events(&opts.cmds);
-    job.broadcast(event::StartBackupJob, std::ptr::null_mut());
-    let mut links = HashMap::new();
-    for cmd in &opts.cmds {
-        match walk_plugin(job, opts, cmd, w, &mut links) {
-            Ok(Walk::Ok) => {}
-            Ok(Walk::Abort) => {
-                job.walk_failed = true;
-                break;
-            }
-            Err(e) => {
-                job.shared
-                    .jmsg(msg::FATAL, &format!("Archive write error: {e}\n"));
-                break;
-            }
-        }
+    job.fileset_events(&cmds);
+    job.plugin_options_events(&opts.plugin_options);
+    if matches!(job.shared.params.level, b'I' | b'D') {
+        job.restore_object_events(&opts.prev_objects);
     }
+    job.broadcast(event::StartBackupJob, std::ptr::null_mut());
+    if let Err(e) = walk_fileset(job, opts, w) {
+        job.shared
+            .jmsg(msg::FATAL, &format!("Archive write error: {e}\n"));
+    }
+    deleted_files(job);
     job.broadcast(event::EndBackupJob, std::ptr::null_mut());
     if let Err(e) = w.write(&Record::End {
         files: job.files,
@@ -62,6 +70,79 @@ pub fn run(job: &mut Job, opts: &BackupOptions, w: &mut Writer) {
     }) {
         job.shared
             .jmsg(msg::FATAL, &format!("Archive write error: {e}\n"));
+    }
+}
+
+/// Every Include block in order: its `File =` entries (the core's own
+/// walk), then its `Plugin =` entries (§4). Blocks and entries plugins add
+/// on the way are walked too.
+fn walk_fileset(job: &mut Job, opts: &BackupOptions, w: &mut Writer) -> io::Result<()> {
+    let mut links = HashMap::new();
+    let mut inc = 0;
+    loop {
+        let (files, cmds, block) = {
+            let mut fs = job.shared.fileset();
+            if inc >= fs.includes.len() {
+                return Ok(());
+            }
+            fs.current = inc;
+            let i = &fs.includes[inc];
+            let block = BackupOptions {
+                flags: i.flags(opts.flags),
+                ..opts.clone()
+            };
+            let cmds: Vec<CString> = i
+                .plugins
+                .iter()
+                .map(|c| CString::new(c.as_str()).unwrap_or_default())
+                .collect();
+            let option_plugin = i
+                .option_plugin()
+                .map(|p| CString::new(p).unwrap_or_default());
+            ((i.files.clone(), option_plugin), cmds, block)
+        };
+        let (files, option_plugin) = files;
+        super::native::walk(job, &block, inc, &files, option_plugin.as_ref(), w)?;
+        for cmd in &cmds {
+            if job.shared.is_canceled() {
+                return Ok(());
+            }
+            if let Walk::Abort = walk_plugin(job, &block, cmd, w, &mut links)? {
+                job.walk_failed = true;
+                return Ok(());
+            }
+        }
+        inc += 1;
+    }
+}
+
+/// The accurate deleted-file pass (§5.4): every accurate entry nobody
+/// marked seen is offered to each enabled instance's checkFile; the first
+/// bRC_Seen keeps it, otherwise it is recorded as deleted.
+fn deleted_files(job: &mut Job) {
+    let p = &job.shared.params;
+    if !p.accurate || !matches!(p.level, b'I' | b'D') || job.shared.is_canceled() {
+        return;
+    }
+    for name in job.shared.accurate.unseen() {
+        let cname = CString::new(name.as_str()).unwrap_or_default();
+        let mut keep = false;
+        for i in 0..job.slots.len() {
+            if job.slots[i].disabled || job.funcs(i).and_then(|f| f.checkFile).is_none() {
+                continue;
+            }
+            let rc = call!(job, i, checkFile, cname.as_ptr().cast_mut());
+            jdebug!(job.shared, 150, "checkFile {name} -> {rc}");
+            if rc == bRC_Seen {
+                keep = true;
+                break;
+            }
+        }
+        if !keep {
+            job.shared
+                .jmsg(msg::INFO, &format!("     Deleted: {name}\n"));
+            job.deleted.push(name);
+        }
     }
 }
 
@@ -153,6 +234,7 @@ fn walk_plugin(
         );
         return Ok(Walk::Abort);
     }
+    let accurate = job.shared.params.accurate;
 
     while !job.shared.is_canceled() {
         let mut sp = fresh_save_pkt(cmd, opts.flags);
@@ -190,8 +272,19 @@ fn walk_plugin(
         if !save_file(job, i, opts, cmd, &text, &mut sp, w, links)? {
             return Ok(Walk::Abort);
         }
+        // The name endBackupFile's OK/More marks seen (for object types
+        // the core's buffer is stale: nothing to mark).
+        let seen_name = (!ft::is_object(sp.type_))
+            .then(|| bytes(sp.fname))
+            .flatten();
         let rc = call!(job, i, endBackupFile);
         jdebug!(job.shared, 150, "endBackupFile -> {rc}");
+        if accurate
+            && (rc == bRC_OK || rc == bRC_More)
+            && let Some(n) = seen_name
+        {
+            job.shared.accurate.mark(&String::from_utf8_lossy(&n), true);
+        }
         if rc != bRC_More {
             break;
         }
@@ -250,6 +343,15 @@ fn save_file(
         };
         job.files += 1;
         let fi = job.files as u32;
+        job.objects.push(catalog::ObjectEntry {
+            plugin_name: cmd.to_string_lossy().into_owned(),
+            object_name: String::from_utf8_lossy(&object_name).into_owned(),
+            data: data.clone(),
+            object_type: sp.type_,
+            index: sp.index,
+            full_len: len as i32,
+            compression: 0,
+        });
         w.write(&Record::PluginStart {
             file_index: fi,
             cmd: cmd.as_bytes().to_vec(),
@@ -410,6 +512,12 @@ fn save_file(
         file_index: fi,
         cmd: cmd.as_bytes().to_vec(),
     })?;
+    job.saved.push(catalog::FileEntry {
+        name: String::from_utf8_lossy(&record_name).into_owned(),
+        ftype,
+        stat: st,
+        delta_seq,
+    });
     w.write(&Record::Attributes(Attributes {
         file_index: fi,
         ftype,
@@ -568,7 +676,7 @@ fn plugin_read(job: &Job, i: usize, h: Handle, buf: &mut [u8]) -> Result<(usize,
 }
 
 /// Open, read until EOF, close (§4.7). Ok(false) if the open failed.
-fn save_data(
+pub(super) fn save_data(
     job: &mut Job,
     i: usize,
     fname: &CStr,
@@ -598,7 +706,8 @@ fn save_data(
     let mut buf = vec![0u8; size];
     let mut pos = 0u64;
     let mut result = Ok(());
-    loop {
+    // A cancel ends the transfer (the core's SD connection is gone).
+    while !job.shared.is_canceled() {
         match plugin_read(job, i, h, &mut buf) {
             Ok((0, _)) => break,
             Ok((n, reported)) => {
@@ -642,7 +751,13 @@ fn save_data(
 }
 
 /// getAcl once (§4.8); content is freed with free() (fd-abi §8.3).
-fn save_acl(job: &mut Job, i: usize, fname: &CStr, shown: &str, w: &mut Writer) -> io::Result<()> {
+pub(super) fn save_acl(
+    job: &mut Job,
+    i: usize,
+    fname: &CStr,
+    shown: &str,
+    w: &mut Writer,
+) -> io::Result<()> {
     if job.funcs(i).and_then(|f| f.getAcl).is_none() {
         return Ok(());
     }
@@ -674,7 +789,7 @@ fn save_acl(job: &mut Job, i: usize, fname: &CStr, shown: &str, w: &mut Writer) 
 }
 
 /// getXattr loop (§4.9); names and values are freed with free() (§8.4).
-fn save_xattr(
+pub(super) fn save_xattr(
     job: &mut Job,
     i: usize,
     fname: &CStr,

@@ -4,6 +4,7 @@
 
 pub mod backup;
 pub mod estimate;
+pub mod native;
 pub mod restore;
 
 use std::ffi::{CStr, CString, c_void};
@@ -12,9 +13,11 @@ use std::time::Instant;
 
 use sidecar_shim::abi::{
     PluginContext, PluginFunctions, bEvent, bRC, bRC_Error, bRC_OK, bRC_Term, event, msg,
+    restore_object_pkt,
 };
 
-use crate::core::{self, Instance, JobParams, JobShared};
+use crate::catalog;
+use crate::core::{self, CancelTarget, Instance, JobParams, JobShared};
 use crate::jdebug;
 use crate::loader::LoadedPlugin;
 
@@ -66,6 +69,8 @@ pub struct Totals {
     pub errors: u32,
     pub warnings: u32,
     pub fatal: bool,
+    /// Canceled (`--cancel-after`).
+    pub canceled: bool,
     /// Aborted without a fatal message (e.g. bEventBackupCommand != OK).
     pub aborted: bool,
     pub elapsed: std::time::Duration,
@@ -81,6 +86,11 @@ pub struct Job<'a> {
     /// The FileSet walk / restore was aborted by a plugin answer the core
     /// treats as fatal even without a message.
     pub walk_failed: bool,
+    /// What the catalog records of a backup: saved entries, entries the
+    /// deleted-file pass reported, restore objects.
+    pub saved: Vec<catalog::FileEntry>,
+    pub deleted: Vec<String>,
+    pub objects: Vec<catalog::ObjectEntry>,
     started: Instant,
 }
 
@@ -96,6 +106,9 @@ impl<'a> Job<'a> {
             files: 0,
             bytes: 0,
             walk_failed: false,
+            saved: Vec::new(),
+            deleted: Vec::new(),
+            objects: Vec::new(),
             started: Instant::now(),
         };
         for p in plugins {
@@ -126,6 +139,22 @@ impl<'a> Job<'a> {
                 job.slots[i].disabled = true;
             }
         }
+        // Enabled instances can be cancelled from another thread (§11).
+        let targets: Vec<CancelTarget> = (0..job.slots.len())
+            .filter(|&i| !job.slots[i].disabled)
+            .filter_map(|i| {
+                let handle = job.funcs(i)?.handlePluginEvent?;
+                Some(CancelTarget {
+                    ctx: job.slots[i].ctx,
+                    handle,
+                    inst: Arc::as_ptr(&job.slots[i].inst),
+                })
+            })
+            .collect();
+        *job.shared
+            .cancel_targets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(targets);
         let p = &job.shared.params;
         let start = CString::new(format!(
             "JobId={} Job={}",
@@ -141,6 +170,13 @@ impl<'a> Job<'a> {
     /// instance, contexts released.
     pub fn finish(mut self) -> Totals {
         self.broadcast(event::JobEnd, std::ptr::null_mut());
+        // No cancel may reach an instance after freePlugin; taking the lock
+        // also waits for a cancel in progress.
+        self.shared
+            .cancel_targets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         for i in 0..self.slots.len() {
             let rc = call!(self, i, freePlugin);
             jdebug!(
@@ -165,7 +201,8 @@ impl<'a> Job<'a> {
             bytes: self.bytes,
             errors: self.shared.errors(),
             warnings: self.shared.warnings(),
-            fatal: self.shared.is_canceled(),
+            fatal: self.shared.is_fatal(),
+            canceled: self.shared.was_canceled(),
             aborted: self.walk_failed,
             elapsed: self.started.elapsed(),
         }
@@ -280,13 +317,70 @@ impl<'a> Job<'a> {
         self.broadcast(event::Level, p.level as isize as *mut c_void);
     }
 
-    /// FileSet transfer: bEventPluginCommand per `Plugin =` line, then
-    /// bEventEndFileSet.
+    /// FileSet transfer: bEventPluginCommand per `Plugin =` line, then one
+    /// per Options block with an option plugin, then bEventEndFileSet.
     pub fn fileset_events(&self, cmds: &[CString]) {
-        for c in cmds {
+        let option_plugins: Vec<CString> = {
+            let fs = self.shared.fileset();
+            fs.includes
+                .iter()
+                .flat_map(|inc| inc.options.iter().filter_map(|o| o.plugin.as_deref()))
+                .map(|p| CString::new(p).unwrap_or_default())
+                .collect()
+        };
+        for c in cmds.iter().chain(&option_plugins) {
             self.named_event(c, event::PluginCommand, c.as_ptr().cast_mut().cast());
         }
         self.broadcast(event::EndFileSet, std::ptr::null_mut());
+    }
+
+    /// `pluginoptions` commands (§3.1.4, §3.3.3): bEventNewPluginOptions,
+    /// named if a plugin name can be extracted, else broadcast (§2.5).
+    pub fn plugin_options_events(&self, opts: &[CString]) {
+        for o in opts {
+            let text = o.to_string_lossy();
+            let value = o.as_ptr().cast_mut().cast();
+            if text.contains(':') || !text.contains(' ') && !text.is_empty() {
+                self.named_event(o, event::NewPluginOptions, value);
+            } else {
+                self.broadcast(event::NewPluginOptions, value);
+            }
+        }
+    }
+
+    /// `restoreobject` commands (§9.2): each object named by its plugin
+    /// name (broadcast if empty), then one broadcast NULL; nothing if there
+    /// are none.
+    pub fn restore_object_events(&self, objects: &[crate::archive::Object]) {
+        for o in objects {
+            let name = CString::new(o.object_name.clone()).unwrap_or_default();
+            let plugin = CString::new(o.plugin_name.clone()).unwrap_or_default();
+            let mut data = o.data.clone();
+            data.push(0); // a NUL past the end, for plugins that treat it as text
+            let mut rop = restore_object_pkt {
+                pkt_size: std::mem::size_of::<restore_object_pkt>() as i32,
+                object_name: name.as_ptr().cast_mut(),
+                object: data.as_mut_ptr().cast(),
+                plugin_name: plugin.as_ptr().cast_mut(),
+                object_type: o.object_type,
+                object_len: o.data.len() as i32,
+                object_full_len: o.full_len,
+                object_index: o.index,
+                object_compression: o.compression,
+                stream: 0,
+                JobId: o.jobid,
+                pkt_end: std::mem::size_of::<restore_object_pkt>() as i32,
+            };
+            let value = (&mut rop as *mut restore_object_pkt).cast();
+            if plugin.is_empty() {
+                self.broadcast(event::RestoreObject, value);
+            } else {
+                self.named_event(&plugin, event::RestoreObject, value);
+            }
+        }
+        if !objects.is_empty() {
+            self.broadcast(event::RestoreObject, std::ptr::null_mut());
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use sidecar_shim::abi::{
-    self, acl_pkt, bRC_OK, cf, event, ft, io_pkt, msg, restore_object_pkt, restore_pkt, xattr_pkt,
+    self, acl_pkt, bRC_OK, cf, event, ft, io_pkt, msg, restore_pkt, xattr_pkt,
 };
 
 use super::backup::{Handle, plugin_close, plugin_open, strerror};
@@ -118,38 +118,13 @@ pub fn run(job: &mut Job, opts: &RestoreOptions, archive: &Path) {
 /// broadcast), then one broadcast NULL; nothing if there are none.
 fn deliver_objects(job: &Job, archive: &Path) -> std::io::Result<()> {
     let mut r = Reader::open(archive)?;
-    let mut any = false;
+    let mut objects = Vec::new();
     while let Some(rec) = r.next(true)? {
-        let Record::Object(o) = rec else { continue };
-        any = true;
-        let name = CString::new(o.object_name.clone()).unwrap_or_default();
-        let plugin = CString::new(o.plugin_name.clone()).unwrap_or_default();
-        let mut data = o.data.clone();
-        data.push(0); // a NUL past the end, for plugins that treat it as text
-        let mut rop = restore_object_pkt {
-            pkt_size: std::mem::size_of::<restore_object_pkt>() as i32,
-            object_name: name.as_ptr().cast_mut(),
-            object: data.as_mut_ptr().cast(),
-            plugin_name: plugin.as_ptr().cast_mut(),
-            object_type: o.object_type,
-            object_len: o.data.len() as i32,
-            object_full_len: o.full_len,
-            object_index: o.index,
-            object_compression: o.compression,
-            stream: 0,
-            JobId: o.jobid,
-            pkt_end: std::mem::size_of::<restore_object_pkt>() as i32,
-        };
-        let value = (&mut rop as *mut restore_object_pkt).cast();
-        if plugin.is_empty() {
-            job.broadcast(event::RestoreObject, value);
-        } else {
-            job.named_event(&plugin, event::RestoreObject, value);
+        if let Record::Object(o) = rec {
+            objects.push(o);
         }
     }
-    if any {
-        job.broadcast(event::RestoreObject, std::ptr::null_mut());
-    }
+    job.restore_object_events(&objects);
     Ok(())
 }
 
