@@ -73,6 +73,8 @@ class LocalFileset:
         self.queue: Optional[list[str]] = None  # paths still to back up, built on first use
         self.file: Optional[IO[bytes]] = None  # Python file object for io=plugin
         self.fd: Optional[int] = None  # raw descriptor for io=core
+        # (name, stat, is_link) of the file being restored
+        self.attributes: Optional[tuple[str, bareosfd.StatPacket, bool]] = None
 
     # ---------------------------------------------------------------- backup
 
@@ -234,9 +236,24 @@ class LocalFileset:
         return bRC_OK
 
     def set_file_attributes(self, restorepkt: bareosfd.RestorePacket) -> int:
+        # The daemon calls this before IO_CLOSE, so data still buffered in
+        # Python (io=plugin) would change the mtime again when it is
+        # flushed: remember the attributes and apply them once more in
+        # end_restore_file, after the close.
         name = restorepkt.ofname.rstrip("/") or "/"
-        st = restorepkt.statp
-        link = restorepkt.type == FT_LNK
+        self.attributes = (name, restorepkt.statp, restorepkt.type == FT_LNK)
+        self.apply_attributes()
+        return bRC_OK
+
+    def end_restore_file(self) -> int:
+        self.apply_attributes()
+        self.attributes = None
+        return bRC_OK
+
+    def apply_attributes(self) -> None:
+        if self.attributes is None:
+            return
+        name, st, link = self.attributes
         try:
             if os.geteuid() == 0:
                 os.chown(name, st.st_uid, st.st_gid, follow_symlinks=not link)
@@ -245,7 +262,6 @@ class LocalFileset:
             os.utime(name, (st.st_atime, st.st_mtime), follow_symlinks=not link)
         except OSError as e:
             bareosfd.JobMessage(M_WARNING, "cannot set attributes of %s: %s\n" % (name, e.strerror))
-        return bRC_OK
 
 
 plugin = LocalFileset()
@@ -285,7 +301,7 @@ def start_restore_file(cmd: str) -> int:
 
 
 def end_restore_file() -> int:
-    return bRC_OK
+    return plugin.end_restore_file()
 
 
 def create_file(restorepkt: bareosfd.RestorePacket) -> int:

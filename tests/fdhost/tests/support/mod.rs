@@ -21,28 +21,36 @@ fn artifacts() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds the shim and the runner once per test binary. `cargo test
-/// --workspace` has built them already; building again is then a no-op, and
-/// it makes `cargo test -p fdhost` work on its own.
+/// Builds the shim and the runner once per test binary, in the profile of
+/// the tests. `cargo test -p fdhost` builds only the shim's rlib, so without
+/// this the tests would run an old `libsidecar_shim.so`; when everything is
+/// fresh this is a no-op of a second.
 fn build_once() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let shim = artifacts().join("libsidecar_shim.so");
-        let runner = artifacts().join("sidecar-runner");
-        if shim.exists() && runner.exists() && std::env::var_os("SIDECAR_TEST_REBUILD").is_none() {
-            return;
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args([
+            "build",
+            "--quiet",
+            "-p",
+            "sidecar-shim",
+            "-p",
+            "sidecar-runner",
+        ])
+        .current_dir(root());
+        if artifacts().ends_with("release") {
+            cmd.arg("--release");
         }
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "sidecar-shim", "-p", "sidecar-runner"])
-            .current_dir(root())
-            .status()
-            .expect("cargo runs");
+        let status = cmd.status().expect("cargo runs");
         assert!(status.success(), "building the shim and the runner failed");
     });
 }
 
 /// A fresh plugin directory: `python3-fd.so` (a copy: bareos-fd skips
-/// symlinks) and `sidecar/sidecar-runner`.
+/// symlinks) and `sidecar/sidecar-runner`, a symlink to the built runner.
+/// Not a copy: a copy is open for writing while other test threads fork,
+/// and a child holding that descriptor until its exec makes executing the
+/// runner fail with ETXTBSY.
 pub fn plugin_dir(base: &Path) -> PathBuf {
     build_once();
     let dir = base.join("plugins");
@@ -52,9 +60,11 @@ pub fn plugin_dir(base: &Path) -> PathBuf {
         dir.join("python3-fd.so"),
     )
     .unwrap();
-    let runner = dir.join("sidecar/sidecar-runner");
-    std::fs::copy(artifacts().join("sidecar-runner"), &runner).unwrap();
-    std::fs::set_permissions(&runner, std::fs::Permissions::from_mode(0o755)).unwrap();
+    symlink(
+        artifacts().join("sidecar-runner"),
+        dir.join("sidecar/sidecar-runner"),
+    )
+    .unwrap();
     dir
 }
 
@@ -158,6 +168,9 @@ pub fn make_tree(src: &Path, big: usize) {
     ];
     for (i, (name, len)) in files.iter().enumerate() {
         std::fs::write(src.join(name), noise(*len, i as u64 + 1)).unwrap();
+        // In the past, so a restore that touches the data after setting
+        // the times shows up as a different mtime.
+        set_mtime(&src.join(name), 1_500_000_000 + i as i64);
     }
     std::fs::set_permissions(
         src.join("docs/one byte"),
