@@ -57,6 +57,9 @@ struct State {
     saved_object: Vec<u8>,
     /// The call deadlines of the running runner's configuration.
     deadlines: Deadlines,
+    /// The file the job is at (startBackupFile's answer, IO_OPEN's and
+    /// createFile's names), so a failure message can name it.
+    file: Option<String>,
 }
 
 enum Runner {
@@ -91,6 +94,7 @@ impl Instance {
                 saved: Vec::new(),
                 saved_object: Vec::new(),
                 deadlines: Deadlines::default(),
+                file: None,
             }),
             cancel: Mutex::new(None),
         })
@@ -212,6 +216,7 @@ impl Instance {
             flags: sp.flags.to_vec(),
         };
         let mut state = self.state();
+        state.file = None; // the plugin has yet to name the next one
         let Some(result) = self.call(
             &mut state,
             core,
@@ -222,6 +227,10 @@ impl Instance {
             return bRC_Error;
         };
         if let Some(call_result::Payload::Save(back)) = result.payload {
+            state.file = back
+                .fname
+                .as_deref()
+                .map(|f| String::from_utf8_lossy(f).into_owned());
             state.saved.clear();
             let mut keep = |b: Option<Vec<u8>>| -> *mut c_char {
                 b.map_or(std::ptr::null_mut(), |b| {
@@ -285,6 +294,9 @@ impl Instance {
         // SAFETY: the core's packet; for IO_WRITE buf holds count bytes.
         let mut req = unsafe { packets::io_request(io) };
         let mut state = self.state();
+        if let (abi::io::OPEN, Some(f)) = (io.func, &req.fname) {
+            state.file = Some(String::from_utf8_lossy(f).into_owned());
+        }
         let core_fd = if has_filedes { io.filedes } else { -1 };
         req.filedes = state
             .fds
@@ -343,6 +355,10 @@ impl Instance {
         // SAFETY: the core's packet, valid for this call.
         let req = unsafe { packets::restore_pkt_to_proto(rp) };
         let mut state = self.state();
+        state.file = req
+            .ofname
+            .as_deref()
+            .map(|f| String::from_utf8_lossy(f).into_owned());
         let Some(result) = self.call(
             &mut state,
             core,
@@ -579,7 +595,15 @@ impl Instance {
                 };
                 *self.cancel.lock().unwrap_or_else(|e| e.into_inner()) = None;
                 let why = session.kill(core);
-                core.shim_message(msg::FATAL, &format!("{name} failed: {failure}; {why}"));
+                let file = state
+                    .file
+                    .as_deref()
+                    .map(|f| format!(" (at file {f})"))
+                    .unwrap_or_default();
+                core.shim_message(
+                    msg::FATAL,
+                    &format!("{name} failed{file}: {failure}; {why}"),
+                );
                 None
             }
         }

@@ -44,6 +44,11 @@ impl std::fmt::Display for Failure {
     }
 }
 
+/// How often the shim pings the runner during a call, and how long an
+/// unanswered ping may take before the runner counts as gone.
+const LIVENESS_INTERVAL: Duration = Duration::from_secs(5);
+const LIVENESS_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How much of the runner's own stdout/stderr to keep for crash reports.
 const OUTPUT_TAIL_BYTES: usize = 4096;
 
@@ -228,6 +233,14 @@ impl Session {
         } else {
             (deadline, cancelled(&self.cancel))
         };
+        // Liveness between calls: a runner that died while the daemon did
+        // other work is named now, not discovered as a broken stream.
+        if let Some(status) = self.process.wait_for(Duration::ZERO) {
+            return Err(Failure(format!(
+                "the runner had ended before the call: it {}",
+                self.process.explain(status)
+            )));
+        }
         let id = self.next_id;
         self.next_id += 1;
         let msg = ShimMessage {
@@ -397,7 +410,13 @@ async fn handshake(
 > {
     // The socket is already connected: hand it to tonic exactly once.
     let slot = Arc::new(Mutex::new(Some(stream)));
+    // HTTP/2 pings while a call is in progress: a runner that stops
+    // answering at all (stopped, wedged in the kernel) fails the call after
+    // LIVENESS_TIMEOUT instead of at the call's deadline, which may be long.
     let channel = Endpoint::from_static("http://runner.sidecar")
+        .http2_keep_alive_interval(LIVENESS_INTERVAL)
+        .keep_alive_timeout(LIVENESS_TIMEOUT)
+        .keep_alive_while_idle(true)
         .connect_with_connector(tower::service_fn(move |_: Uri| {
             let stream = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
             async move {

@@ -4,6 +4,7 @@ Plugin = "python3:module_path=...:module_name=fault:fault=KIND:at=ENTRY[:after=N
 
 KIND:  segfault | abort | exit3 | sysexit | raise | loop | deadlock |
        return_none | return_str | sleep | sigkill | garbage | closesock
+       stop (the runner stops itself with SIGSTOP: alive, but silent)
        print (not a fault: prints a line to stdout and one to stderr)
        (garbage writes junk into the runner's session socket, closesock
        shuts it down: what a broken runner would do)
@@ -79,6 +80,8 @@ def misbehave(entry):
     elif kind == "closesock":
         socket.socket(fileno=os.dup(3)).shutdown(socket.SHUT_RDWR)
         time.sleep(3600)
+    elif kind == "stop":
+        os.kill(os.getpid(), signal.SIGSTOP)
     elif kind == "print":
         print("hello from the plugin's stdout in %s" % entry)
         sys.stderr.write("hello from the plugin's stderr in %s\n" % entry)

@@ -234,9 +234,10 @@ fn deadlock_hits_the_deadline() {
 
 #[test]
 fn runner_killed_mid_io() {
-    // The 2nd plugin_io call is the first IO_READ.
+    // The 2nd plugin_io call is the first IO_READ; the message names the
+    // call and the file it was reading.
     let o = backup_fault("sigkill", "plugin_io", "after=2");
-    assert_isolated(&o, &["SIGKILL", "plugin_io"]);
+    assert_isolated(&o, &["SIGKILL", "plugin_io failed (at file /fault/file-0)"]);
 }
 
 #[test]
@@ -300,4 +301,38 @@ fn fifty_jobs_leave_nothing_behind() {
     assert_eq!(before[0], after[0], "fds: {before:?} -> {after:?}");
     assert_eq!(before[1], after[1], "threads: {before:?} -> {after:?}");
     assert_eq!(after[3].1, 0, "children");
+}
+
+#[test]
+fn a_stopped_runner_is_noticed_long_before_the_deadline() {
+    // A runner that is alive but answers nothing (here SIGSTOP) fails the
+    // call through the session's liveness pings, not the 10-minute deadline.
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins = plugin_dir(tmp.path());
+    std::fs::write(plugins.join("sidecar.toml"), "[deadlines]\nfile = 600\n").unwrap();
+    let start = Instant::now();
+    let run = fdhost(&[
+        "jobs",
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+        "--archive-dir",
+        tmp.path().to_str().unwrap(),
+        "--job",
+        &fault_string("stop", "start_backup_file", ""),
+        "--job",
+        &fault_string("none", "nowhere", ""),
+    ]);
+    let out = run.all();
+    assert!(out.contains("JobId 1: Termination: Backup Error"), "{out}");
+    assert!(out.contains("JobId 2: Termination: Backup OK"), "{out}");
+    assert!(out.contains("start_backup_file failed"), "{out}");
+    assert!(
+        start.elapsed() < Duration::from_secs(40),
+        "took {:?}",
+        start.elapsed()
+    );
+    eprintln!(
+        "fault \"stop in start_backup_file\": job failed after {:.3} s",
+        first_job_seconds(&out)
+    );
 }
