@@ -13,4 +13,11 @@ if ! python3 -c 'import mypy' 2>/dev/null; then
 fi
 
 cd "$root"
-exec cargo test --workspace "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace "$@" 2>&1 | tee "$log" || status=$?
+# One closing line over all test binaries (cargo's last line is the last
+# crate's doc tests, usually "0 passed").
+awk '/^test result:/ { p += $4; f += $6 } END { printf "%d passed, %d failed\n", p, f }' "$log"
+exit "$status"
