@@ -59,19 +59,17 @@ pub fn recv(socket: BorrowedFd<'_>, token: u64, deadline: Duration) -> io::Resul
         }
         let mut bytes = [0u8; 8];
         let mut iov = [io::IoSliceMut::new(&mut bytes)];
-        let mut space = nix::cmsg_space!([RawFd; 4]);
+        // Room for the most descriptors one message can carry (the kernel's
+        // SCM_MAX_FD), so the control data is never truncated: on MSG_CTRUNC
+        // nix yields no control messages, and the descriptors that did
+        // arrive would be leaked.
+        let mut space = nix::cmsg_space!([RawFd; 253]);
         let msg = recvmsg::<()>(
             socket.as_raw_fd(),
             &mut iov,
             Some(&mut space),
             MsgFlags::MSG_CMSG_CLOEXEC | MsgFlags::MSG_DONTWAIT,
         )?;
-        if msg.bytes == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "descriptor channel closed",
-            ));
-        }
         let mut received: Vec<OwnedFd> = Vec::new();
         for cmsg in msg.cmsgs()? {
             if let ControlMessageOwned::ScmRights(fds) = cmsg {
@@ -83,7 +81,20 @@ pub fn recv(socket: BorrowedFd<'_>, token: u64, deadline: Duration) -> io::Resul
                 );
             }
         }
-        let truncated = msg.flags.contains(MsgFlags::MSG_CTRUNC) || msg.bytes != 8;
+        // Only after the descriptors are owned (so an early return closes
+        // them): a zero-length datagram may carry some too.
+        if msg.bytes == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "descriptor channel closed",
+            ));
+        }
+        // MSG_TRUNC: a datagram longer than 8 bytes (recvmsg reports only
+        // the 8 it copied), so its first 8 bytes are no token.
+        let truncated = msg
+            .flags
+            .intersects(MsgFlags::MSG_CTRUNC | MsgFlags::MSG_TRUNC)
+            || msg.bytes != 8;
         if truncated {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,

@@ -18,6 +18,8 @@ pub mod backend;
 mod config;
 mod core;
 mod entry;
+#[cfg(all(test, target_arch = "x86_64", target_os = "linux"))]
+mod fuzz;
 mod instance;
 mod limits;
 mod packets;
