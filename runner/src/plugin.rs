@@ -125,6 +125,19 @@ pub fn deliver_cancel() {
 
 type Outcome = (i32, Option<call_result::Payload>);
 
+/// What python3-fd's `Py_EndInterpreter` at freePlugin does before the
+/// modules go (python-api §2.4): join the still-running non-daemon threads,
+/// then run the `atexit` handlers. The runner exits without finalizing
+/// Python, so without this neither would happen. A thread that never ends
+/// runs into the shim's deadline for the freePlugin call.
+fn end_interpreter(py: Python<'_>) {
+    for (module, function) in [("threading", "_shutdown"), ("atexit", "_run_exitfuncs")] {
+        if let Err(e) = py.import(module).and_then(|m| m.call_method0(function)) {
+            report(py, &e);
+        }
+    }
+}
+
 pub struct Plugin {
     definition: Definition,
     module: Option<Py<PyModule>>,
@@ -151,7 +164,11 @@ impl Plugin {
     /// core's packet.
     pub fn dispatch(&mut self, py: Python<'_>, kind: call::Kind) -> Outcome {
         let outcome = match kind {
-            call::Kind::NewPlugin(_) | call::Kind::FreePlugin(_) => (BRC_OK, None),
+            call::Kind::NewPlugin(_) => (BRC_OK, None),
+            call::Kind::FreePlugin(_) => {
+                end_interpreter(py);
+                (BRC_OK, None)
+            }
             call::Kind::HandlePluginEvent(e) => self.event(py, e),
             call::Kind::StartBackupFile(req) => self.start_backup_file(py, &req),
             call::Kind::EndBackupFile(_) => (self.call(py, "end_backup_file", ()), None),
