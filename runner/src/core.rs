@@ -104,7 +104,8 @@ pub fn enable_direct() {
     DIRECT.store(true, Ordering::SeqCst);
 }
 
-fn direct() -> bool {
+/// Is the plugin hosted inside the daemon (shared interpreter)?
+pub fn direct() -> bool {
     DIRECT.load(Ordering::Relaxed)
 }
 

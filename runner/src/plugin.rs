@@ -166,7 +166,11 @@ impl Plugin {
         let outcome = match kind {
             call::Kind::NewPlugin(_) => (BRC_OK, None),
             call::Kind::FreePlugin(_) => {
-                end_interpreter(py);
+                // Hosted in the daemon, the interpreter is everybody's:
+                // other jobs' threads and handlers are not this job's to end.
+                if !core::direct() {
+                    end_interpreter(py);
+                }
                 (BRC_OK, None)
             }
             call::Kind::HandlePluginEvent(e) => self.event(py, e),
