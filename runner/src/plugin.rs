@@ -14,21 +14,13 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 use sidecar_proto::{self as pb, call, call_result, callback, event};
 
+use crate::bareosfd::constants::{
+    BRC_ERROR, BRC_OK, BRC_SEEN, BRC_SKIP, FT_DIRBEGIN, FT_DIRNOCHG, FT_NOCHG, IO_OPEN,
+    IOSTAT_DO_IN_CORE, M_ERROR, M_FATAL,
+};
 use crate::definition::{Definition, Parsed};
 use crate::{bareosfd, core, stdio};
 
-// Return codes and constants of the ABI the dispatcher needs (fd-abi §3, §7).
-const BRC_OK: i32 = 0;
-const BRC_ERROR: i32 = 2;
-const BRC_SEEN: i32 = 5;
-const BRC_SKIP: i32 = 7;
-const M_FATAL: i32 = 3;
-const M_ERROR: i32 = 4;
-const IO_OPEN: i32 = 1;
-const IOSTAT_DO_IN_CORE: i32 = 1;
-const FT_NOCHG: i32 = 10;
-const FT_DIRNOCHG: i32 = 11;
-const FT_DIRBEGIN: i32 = 18;
 /// Debug level of python3-fd's diagnostics.
 const DEBUG_LEVEL: i32 = 150;
 

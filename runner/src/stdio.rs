@@ -6,10 +6,9 @@
 
 use pyo3::prelude::*;
 
+use crate::bareosfd::constants::M_INFO;
 use crate::core;
 
-/// Job message type for stderr lines (M_INFO).
-const M_INFO: i32 = 6;
 /// Debug level for stdout lines.
 const STDOUT_DEBUG_LEVEL: i32 = 100;
 /// A line longer than this is sent in pieces, so a plugin printing without

@@ -4,12 +4,24 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
+// The values the runner's Rust code uses itself (the tables below are what
+// Python sees; both follow fd-abi §3 and §7).
 pub const BRC_OK: i32 = 0;
 pub const BRC_ERROR: i32 = 2;
+pub const BRC_SEEN: i32 = 5;
+pub const BRC_SKIP: i32 = 7;
+pub const M_FATAL: i32 = 3;
+pub const M_ERROR: i32 = 4;
 pub const M_WARNING: i32 = 5;
+pub const M_INFO: i32 = 6;
 pub const CF_ERROR: i32 = 2;
+pub const IO_OPEN: i32 = 1;
 pub const IO_READ: i32 = 2;
 pub const IO_WRITE: i32 = 3;
+pub const IOSTAT_DO_IN_CORE: i32 = 1;
+pub const FT_NOCHG: i32 = 10;
+pub const FT_DIRNOCHG: i32 = 11;
+pub const FT_DIRBEGIN: i32 = 18;
 
 pub mod var {
     pub const JOB_ID: i32 = 1;

@@ -4,7 +4,7 @@
 //! Python entry point.
 
 mod attr;
-mod constants;
+pub mod constants;
 mod functions;
 mod packets;
 pub mod state;
