@@ -652,6 +652,7 @@ impl Instance {
             core.shim_message(msg::WARNING, warning);
         }
         let limits_summary = launch.limits.summary();
+        let started = std::time::Instant::now();
         let session = match Session::start(&config, launch, "fd", self.api_version, self.number) {
             Ok(s) => s,
             Err(failure) => {
@@ -662,12 +663,13 @@ impl Instance {
         core.debug_message(
             10,
             format!(
-                "python3-fd (sidecar): runner pid {} started (daemon pid {}), {} python {}, config {}\n",
+                "python3-fd (sidecar): runner pid {} started (daemon pid {}), {} python {}, config {}, handshake after {:.1} ms\n",
                 session.pid(),
                 std::process::id(),
                 config.runner.display(),
                 session.python_version().split_whitespace().next().unwrap_or("?"),
-                config.source.as_ref().map_or("defaults".into(), |p| p.display().to_string())
+                config.source.as_ref().map_or("defaults".into(), |p| p.display().to_string()),
+                started.elapsed().as_secs_f64() * 1000.0
             )
             .as_bytes(),
         );
