@@ -7,67 +7,18 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use support::*;
 
-/// A plugin directory and a scratch directory that live as long as the test.
-struct Env {
-    tmp: tempfile::TempDir,
-    plugins: PathBuf,
-}
-
-impl Env {
-    fn new() -> Env {
-        let tmp = tempfile::tempdir().unwrap();
-        let plugins = plugin_dir(tmp.path());
-        Env { tmp, plugins }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.tmp.path().join(name)
-    }
-
-    /// `fdhost backup` with one `--plugin` per string plus `extra`.
-    fn backup(&self, archive: &str, plugins: &[&str], extra: &[&str]) -> Run {
-        let archive = self.path(archive);
-        let mut args = vec![
-            "backup",
-            "--plugin-dir",
-            self.plugins.to_str().unwrap(),
-            "--archive",
-            archive.to_str().unwrap(),
-        ];
-        for p in plugins {
-            args.extend(["--plugin", p]);
-        }
-        args.extend_from_slice(extra);
-        fdhost(&args)
-    }
-
-    fn restore(&self, archive: &str, where_: &Path, extra: &[&str]) -> Run {
-        let archive = self.path(archive);
-        let mut args = vec![
-            "restore",
-            "--plugin-dir",
-            self.plugins.to_str().unwrap(),
-            "--archive",
-            archive.to_str().unwrap(),
-            "--where",
-            where_.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        fdhost(&args)
-    }
-
-    /// Writes `NAME.py` (NAME may contain `/` for packages) below `mods/`.
-    fn module(&self, name: &str, body: &str) -> PathBuf {
-        let dir = self.path("mods");
-        let file = dir.join(format!("{name}.py"));
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(file, body).unwrap();
-        dir
-    }
+/// Writes `NAME.py` (NAME may contain `/` for packages) below `mods/` of
+/// the test's scratch directory and returns that directory.
+fn module(env: &Env, name: &str, body: &str) -> PathBuf {
+    let dir = env.path("mods");
+    let file = dir.join(format!("{name}.py"));
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(file, body).unwrap();
+    dir
 }
 
 fn conf(extra: &str) -> String {
@@ -205,7 +156,7 @@ fn brc_term_from_handle_plugin_event_becomes_ok_with_a_warning() {
 #[test]
 fn no_module_name_fails_the_command_silently() {
     let env = Env::new();
-    let dir = env.module("unused", &minimal(0));
+    let dir = module(&env, "unused", &minimal(0));
     let plugin = format!("python3:module_path={}", dir.display());
     let run = env.backup("a", &[&plugin], &["-d", "150"]);
     assert!(!run.stdout.contains("mod: load"), "{}", run.all());
@@ -224,9 +175,9 @@ fn no_module_name_fails_the_command_silently() {
 #[test]
 fn dotted_and_dashed_module_names_are_imported() {
     let env = Env::new();
-    env.module("confpkg/__init__", "");
-    env.module("confpkg/inner", &minimal(0));
-    let dir = env.module("conf-dash", &minimal(0));
+    module(&env, "confpkg/__init__", "");
+    module(&env, "confpkg/inner", &minimal(0));
+    let dir = module(&env, "conf-dash", &minimal(0));
     let dotted = plugin_string(&dir, "confpkg.inner", "");
     let dashed = plugin_string(&dir, "conf-dash", "");
     for (plugin, name) in [(dotted, "confpkg.inner"), (dashed, "conf-dash")] {
@@ -254,7 +205,7 @@ fn dotted_and_dashed_module_names_are_imported() {
 fn a_missing_load_bareos_plugin_is_a_debug_message_and_the_module_stays_unloaded() {
     let env = Env::new();
     let body = minimal(0).replace("def load_bareos_plugin", "def renamed_load");
-    let dir = env.module("noload", &body);
+    let dir = module(&env, "noload", &body);
     let p = plugin_string(&dir, "noload", "");
     let run = env.backup("a", &[&p, &p], &["-d", "150"]);
     let msg = "python3-fd: Failed to find function named load_bareos_plugin()";
@@ -276,7 +227,7 @@ fn a_missing_load_bareos_plugin_is_a_debug_message_and_the_module_stays_unloaded
 #[test]
 fn a_non_ok_load_bareos_plugin_skips_parse_but_the_module_is_loaded() {
     let env = Env::new();
-    let dir = env.module("loaderr", &minimal(2));
+    let dir = module(&env, "loaderr", &minimal(2));
     let p1 = plugin_string(&dir, "loaderr", "line=1");
     let p2 = plugin_string(&dir, "loaderr", "line=2");
     let run = env.backup("a", &[&p1, &p2], &["-d", "150"]);

@@ -13,22 +13,19 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
-struct Job {
-    tmp: tempfile::TempDir,
-    plugins: PathBuf,
+struct Job(Env);
+
+/// The plugin directory, scratch directory and `config` of [`Env`].
+impl std::ops::Deref for Job {
+    type Target = Env;
+    fn deref(&self) -> &Env {
+        &self.0
+    }
 }
 
 impl Job {
     fn new() -> Job {
-        let tmp = tempfile::tempdir().unwrap();
-        let plugins = plugin_dir(tmp.path());
-        Job { tmp, plugins }
-    }
-
-    /// Writes the plugin directory's sidecar.toml.
-    fn config(&self, toml: &str) -> &Self {
-        std::fs::write(self.plugins.join("sidecar.toml"), toml).unwrap();
-        self
+        Job(Env::new())
     }
 
     /// Backs up through `module` with `extra` plugin options.

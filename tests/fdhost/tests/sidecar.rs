@@ -10,29 +10,17 @@ use support::*;
 /// Backs up `src` through the local-fileset example with `io` (core or
 /// plugin), restores it, and compares the trees.
 fn round_trip(io: &str, big: usize) {
-    let tmp = tempfile::tempdir().unwrap();
-    let plugins = plugin_dir(tmp.path());
-    let src = tmp.path().join("data");
+    let env = Env::new();
+    let src = env.path("data");
     make_tree(&src, big);
-    let list = tmp.path().join("list");
+    let list = env.path("list");
     std::fs::write(&list, format!("{}\n", src.display())).unwrap();
-    let archive = tmp.path().join("archive");
     let plugin = plugin_string(
         &examples(),
         "sidecar_local_fileset",
         &format!("filename={}:io={io}", list.display()),
     );
-    let backup = fdhost(&[
-        "backup",
-        "--plugin-dir",
-        plugins.to_str().unwrap(),
-        "--plugin",
-        &plugin,
-        "--archive",
-        archive.to_str().unwrap(),
-        "-d",
-        "10",
-    ]);
+    let backup = env.backup("archive", &[&plugin], &["-d", "10"]);
     backup.expect_ok();
     assert!(backup.stdout.contains("Backup OK"), "{}", backup.all());
 
@@ -46,16 +34,8 @@ fn round_trip(io: &str, big: usize) {
         "runner {runner} outlived its job"
     );
 
-    let where_ = tmp.path().join("restored");
-    let restore = fdhost(&[
-        "restore",
-        "--plugin-dir",
-        plugins.to_str().unwrap(),
-        "--archive",
-        archive.to_str().unwrap(),
-        "--where",
-        where_.to_str().unwrap(),
-    ]);
+    let where_ = env.path("restored");
+    let restore = env.restore("archive", &where_, &[]);
     restore.expect_ok();
     assert!(restore.stdout.contains("Restore OK"), "{}", restore.all());
     let restored = where_.join(src.strip_prefix("/").unwrap());
@@ -75,9 +55,7 @@ fn backup_and_restore_with_io_in_plugin() {
 
 #[test]
 fn data_produced_in_python_round_trips() {
-    let tmp = tempfile::tempdir().unwrap();
-    let plugins = plugin_dir(tmp.path());
-    let archive = tmp.path().join("archive");
+    let env = Env::new();
     let sizes = [0usize, 1, 65535, 65536, 65537, 1 << 20];
     let sizes_opt = sizes.map(|s| s.to_string()).join(",");
     let plugin = plugin_string(
@@ -85,28 +63,9 @@ fn data_produced_in_python_round_trips() {
         "sidecar_generated",
         &format!("sizes={sizes_opt}"),
     );
-    let dir = plugins.to_str().unwrap();
-    fdhost(&[
-        "backup",
-        "--plugin-dir",
-        dir,
-        "--plugin",
-        &plugin,
-        "--archive",
-        archive.to_str().unwrap(),
-    ])
-    .expect_ok();
-    let where_ = tmp.path().join("restored");
-    fdhost(&[
-        "restore",
-        "--plugin-dir",
-        dir,
-        "--archive",
-        archive.to_str().unwrap(),
-        "--where",
-        where_.to_str().unwrap(),
-    ])
-    .expect_ok();
+    env.backup("archive", &[&plugin], &[]).expect_ok();
+    let where_ = env.path("restored");
+    env.restore("archive", &where_, &[]).expect_ok();
     for (i, size) in sizes.iter().enumerate() {
         let got = std::fs::read(where_.join(format!("generated/file-{i}"))).unwrap();
         assert_eq!(got.len(), *size, "file-{i}");
@@ -121,18 +80,9 @@ fn data_produced_in_python_round_trips() {
 
 #[test]
 fn an_exception_fails_the_job_with_its_traceback() {
-    let tmp = tempfile::tempdir().unwrap();
-    let plugins = plugin_dir(tmp.path());
+    let env = Env::new();
     let plugin = plugin_string(&test_plugins(), "raise_in_start_backup_file", "");
-    let run = fdhost(&[
-        "backup",
-        "--plugin-dir",
-        plugins.to_str().unwrap(),
-        "--plugin",
-        &plugin,
-        "--archive",
-        tmp.path().join("a").to_str().unwrap(),
-    ]);
+    let run = env.backup("a", &[&plugin], &[]);
     run.expect_failure();
     let out = run.all();
     assert!(
@@ -149,18 +99,9 @@ fn an_exception_fails_the_job_with_its_traceback() {
 
 #[test]
 fn an_unknown_module_is_named_with_the_path_searched() {
-    let tmp = tempfile::tempdir().unwrap();
-    let plugins = plugin_dir(tmp.path());
+    let env = Env::new();
     let plugin = plugin_string(Path::new("/nowhere/at/all"), "no_such_plugin_module", "");
-    let run = fdhost(&[
-        "backup",
-        "--plugin-dir",
-        plugins.to_str().unwrap(),
-        "--plugin",
-        &plugin,
-        "--archive",
-        tmp.path().join("a").to_str().unwrap(),
-    ]);
+    let run = env.backup("a", &[&plugin], &[]);
     run.expect_failure();
     let out = run.all();
     assert!(out.contains("module_name=no_such_plugin_module"), "{out}");
@@ -169,18 +110,9 @@ fn an_unknown_module_is_named_with_the_path_searched() {
 
 #[test]
 fn a_segfaulting_plugin_fails_the_job_and_the_daemon_survives() {
-    let tmp = tempfile::tempdir().unwrap();
-    let plugins = plugin_dir(tmp.path());
+    let env = Env::new();
     let plugin = plugin_string(&test_plugins(), "crash_in_start_backup_file", "");
-    let run = fdhost(&[
-        "backup",
-        "--plugin-dir",
-        plugins.to_str().unwrap(),
-        "--plugin",
-        &plugin,
-        "--archive",
-        tmp.path().join("a").to_str().unwrap(),
-    ]);
+    let run = env.backup("a", &[&plugin], &[]);
     // fdhost itself reports the failure: it did not die with the plugin.
     run.expect_failure();
     assert_eq!(run.status.code(), Some(1), "{}", run.all());
@@ -192,17 +124,8 @@ fn a_segfaulting_plugin_fails_the_job_and_the_daemon_survives() {
 
 #[test]
 fn a_malformed_plugin_string_is_a_clear_job_error() {
-    let tmp = tempfile::tempdir().unwrap();
-    let plugins = plugin_dir(tmp.path());
-    let run = fdhost(&[
-        "backup",
-        "--plugin-dir",
-        plugins.to_str().unwrap(),
-        "--plugin",
-        "python3:module_name=x:novalue",
-        "--archive",
-        tmp.path().join("a").to_str().unwrap(),
-    ]);
+    let env = Env::new();
+    let run = env.backup("a", &["python3:module_name=x:novalue"], &[]);
     run.expect_failure();
     assert!(
         run.all().contains("Illegal argument novalue without value"),
@@ -213,20 +136,9 @@ fn a_malformed_plugin_string_is_a_clear_job_error() {
 
 #[test]
 fn python_stdout_goes_to_the_debug_log_and_stderr_to_the_job_log() {
-    let tmp = tempfile::tempdir().unwrap();
-    let plugins = plugin_dir(tmp.path());
+    let env = Env::new();
     let plugin = plugin_string(&test_plugins(), "fault", "fault=print:at=start_backup_file");
-    let run = fdhost(&[
-        "backup",
-        "--plugin-dir",
-        plugins.to_str().unwrap(),
-        "--plugin",
-        &plugin,
-        "--archive",
-        tmp.path().join("a").to_str().unwrap(),
-        "-d",
-        "100",
-    ]);
+    let run = env.backup("a", &[&plugin], &["-d", "100"]);
     run.expect_ok();
     // Job messages are on stdout, debug messages on stderr.
     assert!(

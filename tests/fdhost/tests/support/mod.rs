@@ -124,6 +124,65 @@ pub fn fdhost(args: &[&str]) -> Run {
     }
 }
 
+/// A plugin directory and a scratch directory that live as long as the
+/// test, and fdhost jobs against them.
+pub struct Env {
+    pub tmp: tempfile::TempDir,
+    pub plugins: PathBuf,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let tmp = tempfile::tempdir().unwrap();
+        let plugins = plugin_dir(tmp.path());
+        Env { tmp, plugins }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    /// Writes the plugin directory's `sidecar.toml`.
+    pub fn config(&self, toml: &str) -> &Self {
+        std::fs::write(self.plugins.join("sidecar.toml"), toml).unwrap();
+        self
+    }
+
+    /// `fdhost backup` into `archive` (a name in the scratch directory)
+    /// with one `--plugin` per string, plus `extra` arguments.
+    pub fn backup(&self, archive: &str, plugins: &[&str], extra: &[&str]) -> Run {
+        let archive = self.path(archive);
+        let mut args = vec![
+            "backup",
+            "--plugin-dir",
+            self.plugins.to_str().unwrap(),
+            "--archive",
+            archive.to_str().unwrap(),
+        ];
+        for p in plugins {
+            args.extend(["--plugin", p]);
+        }
+        args.extend_from_slice(extra);
+        fdhost(&args)
+    }
+
+    /// `fdhost restore` of `archive` into `where_`, plus `extra` arguments.
+    pub fn restore(&self, archive: &str, where_: &Path, extra: &[&str]) -> Run {
+        let archive = self.path(archive);
+        let mut args = vec![
+            "restore",
+            "--plugin-dir",
+            self.plugins.to_str().unwrap(),
+            "--archive",
+            archive.to_str().unwrap(),
+            "--where",
+            where_.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        fdhost(&args)
+    }
+}
+
 /// `python3:module_path=DIR:module_name=NAME` plus `extra` options.
 pub fn plugin_string(dir: &Path, module: &str, extra: &str) -> String {
     let mut s = format!("python3:module_path={}:module_name={module}", dir.display());
