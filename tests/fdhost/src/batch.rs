@@ -19,7 +19,24 @@ pub struct Resources {
 }
 
 impl Resources {
-    pub fn now() -> Resources {
+    /// What the process holds once threads that already finished have left
+    /// the kernel's count: a joined thread can still be counted for a moment
+    /// after `join` returns (the kernel wakes the joiner before it removes
+    /// the thread). A thread that is still alive stays in the count.
+    pub fn settled() -> Resources {
+        let mut last = Resources::now();
+        for _ in 0..50 {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            let next = Resources::now();
+            if next.threads == last.threads && next.fds == last.fds {
+                return next;
+            }
+            last = next;
+        }
+        last
+    }
+
+    fn now() -> Resources {
         let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
         let field = |name: &str| -> u64 {
             status
@@ -73,14 +90,17 @@ fn children() -> usize {
 }
 
 pub fn run(plugins: &[LoadedPlugin], a: &JobsArgs) -> ExitCode {
-    println!("fdhost: resources before: {}", Resources::now());
+    println!("fdhost: resources before: {}", Resources::settled());
     let mut jobid = a.common.jobid.unwrap_or(1);
     let mut failed = 0u32;
     for round in 0..a.repeat {
         if round == 1 {
             // After one round every lazily initialised piece exists: growth
             // from here on is what a leak looks like.
-            println!("fdhost: resources after first round: {}", Resources::now());
+            println!(
+                "fdhost: resources after first round: {}",
+                Resources::settled()
+            );
         }
         for spec in &a.jobs {
             let fileset = FileSetArgs::plugins_only(vec![spec.clone()]);
@@ -125,7 +145,7 @@ pub fn run(plugins: &[LoadedPlugin], a: &JobsArgs) -> ExitCode {
             }
         }
     }
-    println!("fdhost: resources after: {}", Resources::now());
+    println!("fdhost: resources after: {}", Resources::settled());
     if failed == 0 {
         ExitCode::SUCCESS
     } else {
