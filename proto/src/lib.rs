@@ -8,14 +8,16 @@
 tonic::include_proto!("sidecar.v1");
 
 /// Bumped whenever a message changes meaning; shim and runner must agree exactly.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Version of the workspace the peer was built from; shim and runner must agree.
 pub const BUILD_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Largest message either side accepts. Bulk data never travels in messages;
-/// the biggest legitimate ones are IO_READ/IO_WRITE buffers (the core's
-/// network buffer, 256 KiB by default) and restore objects.
+/// Largest message either side accepts. Bulk data never travels in messages
+/// (descriptors go over `fdpass`, IO_READ/IO_WRITE data through the `area`);
+/// the biggest legitimate ones are restore objects.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
+pub mod area;
 pub mod fdpass;
+pub mod frames;

@@ -1,5 +1,6 @@
-//! Property-based fuzzing of the runner-side and shim-side frame decoders
-//! (prost) and of the descriptor side channel's `fdpass::recv`.
+//! Property-based fuzzing of the runner-side and shim-side message decoders
+//! (prost), of the call channel's framing, and of the descriptor side
+//! channel's `fdpass::recv`.
 //!
 //! Bounded case counts keep each property to a few seconds in a debug build,
 //! so `cargo test` doubles as CI's fuzz smoke.
@@ -11,7 +12,7 @@ use std::time::Duration;
 use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
 use proptest::prelude::*;
 use prost::Message;
-use sidecar_proto::{self as pb, fdpass};
+use sidecar_proto::{self as pb, fdpass, frames};
 
 // ------------------------------------------------------------ strategies
 
@@ -213,10 +214,11 @@ fn call() -> impl Strategy<Value = pb::Call> {
             any::<u32>(),
             opt_bytes(16),
             bytes(64),
-            any::<i64>()
+            any::<i64>(),
+            prop::option::of(any::<u32>()),
         )
-            .prop_map(
-                |(n, mode, fname, buf, offset)| Kind::PluginIo(pb::IoRequest {
+            .prop_map(|(n, mode, fname, buf, offset, area_len)| Kind::PluginIo(
+                pb::IoRequest {
                     func: n[0],
                     count: n[1],
                     flags: n[2],
@@ -226,8 +228,9 @@ fn call() -> impl Strategy<Value = pb::Call> {
                     whence: n[3],
                     offset,
                     filedes: n[4],
-                })
-            ),
+                    area_len,
+                }
+            )),
         restore_packet().prop_map(Kind::CreateFile),
         restore_packet().prop_map(Kind::SetFileAttributes),
         bytes(32).prop_map(Kind::CheckFile),
@@ -255,8 +258,14 @@ fn call_result() -> impl Strategy<Value = pb::CallResult> {
     use pb::call_result::Payload;
     let payload = prop_oneof![
         save_packet().prop_map(Payload::Save),
-        (any::<[i32; 4]>(), any::<bool>(), bytes(64), any::<u64>()).prop_map(
-            |(n, win32, buf, fd_token)| {
+        (
+            any::<[i32; 4]>(),
+            any::<bool>(),
+            bytes(64),
+            any::<u64>(),
+            prop::option::of(any::<u32>())
+        )
+            .prop_map(|(n, win32, buf, fd_token, area_len)| {
                 Payload::Io(pb::IoResult {
                     status: n[0],
                     io_errno: n[1],
@@ -265,9 +274,9 @@ fn call_result() -> impl Strategy<Value = pb::CallResult> {
                     filedes: n[3],
                     buf,
                     fd_token,
+                    area_len,
                 })
-            }
-        ),
+            }),
         (any::<i32>(), any::<i32>(), any::<u64>()).prop_map(
             |(create_status, filedes, fd_token)| {
                 Payload::Create(pb::CreateResult {
@@ -330,7 +339,8 @@ fn shim_message() -> impl Strategy<Value = pb::ShimMessage> {
             text(8),
             any::<u32>(),
             any::<u32>(),
-            text(16)
+            text(16),
+            any::<u32>(),
         )
             .prop_map(
                 |(
@@ -340,6 +350,7 @@ fn shim_message() -> impl Strategy<Value = pb::ShimMessage> {
                     plugin_api_version,
                     instance,
                     module_dir,
+                    busy_wait_us,
                 )| {
                     Kind::Hello(pb::Hello {
                         protocol_version,
@@ -348,6 +359,7 @@ fn shim_message() -> impl Strategy<Value = pb::ShimMessage> {
                         plugin_api_version,
                         instance,
                         module_dir,
+                        busy_wait_us,
                     })
                 }
             ),
@@ -476,6 +488,93 @@ proptest! {
             decode_is_total::<pb::RunnerMessage>(&bad)?;
         }
     }
+}
+
+// ------------------------------------------------------- frames::Decoder
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// However the stream is cut into reads, the decoder yields exactly the
+    /// messages that were framed, in order.
+    #[test]
+    fn frames_survive_any_chunking(
+        msgs in prop::collection::vec(runner_message(), 1..8),
+        cuts in prop::collection::vec(1usize..300, 1..40),
+    ) {
+        let stream: Vec<u8> = msgs.iter().flat_map(frames::encode).collect();
+        let mut decoder = frames::Decoder::default();
+        let mut got = Vec::new();
+        let mut rest = stream.as_slice();
+        for cut in cuts.iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (piece, tail) = rest.split_at((*cut).min(rest.len()));
+            decoder.feed(piece);
+            rest = tail;
+            while let Some(m) = decoder.decode::<pb::RunnerMessage>().expect("valid frames") {
+                got.push(m);
+            }
+        }
+        prop_assert_eq!(got, msgs);
+    }
+
+    /// Garbage either decodes, waits for more, or is an error: never a
+    /// panic, and never a buffer sized by a hostile length.
+    #[test]
+    fn garbage_frames_never_panic(data in bytes(512)) {
+        let mut decoder = frames::Decoder::default();
+        decoder.feed(&data);
+        while let Ok(Some(_)) = decoder.decode::<pb::ShimMessage>() {}
+    }
+}
+
+#[test]
+fn an_oversized_frame_is_refused_before_it_arrives() {
+    let mut decoder = frames::Decoder::default();
+    decoder.feed(&u32::MAX.to_le_bytes());
+    let err = decoder.decode::<pb::RunnerMessage>().expect_err("refused");
+    assert!(err.to_string().contains("4294967295 bytes"), "{err}");
+}
+
+/// The call channel end to end: frames written by one thread, read with a
+/// deadline by another, and end of stream named as such.
+#[test]
+fn a_channel_carries_frames_and_reports_the_end() {
+    let (a, b) = frames::pair().expect("pair");
+    let mut reader = frames::Channel::new(a);
+    let err = reader
+        .read::<pb::ShimMessage>(Some(Duration::from_millis(50)))
+        .expect_err("nothing sent yet");
+    assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+    let sent = pb::ShimMessage {
+        kind: Some(pb::shim_message::Kind::CallbackReply(pb::CallbackReply {
+            id: 7,
+            value: Some(pb::callback_reply::Value::Text(vec![b'x'; 300_000])),
+            ..Default::default()
+        })),
+    };
+    let writer = std::thread::spawn({
+        let sent = sent.clone();
+        move || {
+            frames::Channel::new(b)
+                .writer()
+                .expect("writer")
+                .send(&sent)
+                .expect("send");
+        }
+    });
+    reader.set_busy_wait(Duration::from_micros(50));
+    assert_eq!(
+        reader
+            .read::<pb::ShimMessage>(Some(Duration::from_secs(10)))
+            .expect("read"),
+        sent
+    );
+    writer.join().expect("writer");
+    let err = reader.read::<pb::ShimMessage>(None).expect_err("closed");
+    assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
 }
 
 // ------------------------------------------------------------ fdpass::recv

@@ -14,13 +14,17 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock, mpsc};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use sidecar_proto::{Callback, CallbackReply, Log, RunnerMessage, callback, log, runner_message};
-use tokio::sync::mpsc::UnboundedSender;
+use sidecar_proto::frames::{Channel, Writer};
+use sidecar_proto::{
+    Call, CallResult, Callback, CallbackReply, Log, RunnerMessage, ShimMessage, callback, log,
+    runner_message, shim_message,
+};
 
 /// How long a core function may take before the runner gives up on the shim.
 const CALLBACK_DEADLINE: Duration = Duration::from_secs(600);
@@ -45,34 +49,97 @@ impl std::fmt::Display for CoreError {
     }
 }
 
+/// The runner's end of the call channel (`sidecar_proto::frames`).
+///
+/// Two locks, because any Python thread may log at any time but only one
+/// request may wait for its answer: `writer` is held for one frame,
+/// `reader` for a whole exchange (the main thread waiting for the next call,
+/// or one callback waiting for its reply). `in_call` changes only under
+/// `reader`, so a callback never starts after the result of its call went
+/// out.
 struct Link {
-    out: UnboundedSender<RunnerMessage>,
-    replies: Mutex<mpsc::Receiver<CallbackReply>>,
-    next_id: AtomicU64,
+    reader: Mutex<Channel>,
+    writer: Mutex<Writer>,
     in_call: AtomicBool,
+    next_id: AtomicU64,
     fd_socket: OwnedFd,
     next_token: AtomicU64,
 }
 
 static LINK: OnceLock<Link> = OnceLock::new();
 
+/// How long a read on the call channel waits busily (µs; from the Hello).
+static BUSY_WAIT_US: AtomicU64 = AtomicU64::new(0);
+
+pub(crate) fn set_busy_wait(us: u32) {
+    BUSY_WAIT_US.store(us.into(), Ordering::Relaxed);
+}
+
+fn lock_reader(link: &Link) -> std::sync::MutexGuard<'_, Channel> {
+    let mut reader = link.reader.lock().unwrap_or_else(|e| e.into_inner());
+    reader.set_busy_wait(Duration::from_micros(BUSY_WAIT_US.load(Ordering::Relaxed)));
+    reader
+}
+
 /// Installs the link to the shim; done once by the session.
-pub(crate) fn install(
-    out: UnboundedSender<RunnerMessage>,
-    replies: mpsc::Receiver<CallbackReply>,
-    fd_socket: OwnedFd,
-) {
+pub(crate) fn install(channel: Channel, fd_socket: OwnedFd) -> io::Result<()> {
     let link = Link {
-        out,
-        replies: Mutex::new(replies),
-        next_id: AtomicU64::new(1),
+        writer: Mutex::new(channel.writer()?),
+        reader: Mutex::new(channel),
         in_call: AtomicBool::new(false),
+        next_id: AtomicU64::new(1),
         fd_socket,
         next_token: AtomicU64::new(1),
     };
     if LINK.set(link).is_err() {
         panic!("core link installed twice");
     }
+    Ok(())
+}
+
+fn send(link: &Link, kind: runner_message::Kind) -> io::Result<()> {
+    let msg = RunnerMessage { kind: Some(kind) };
+    link.writer
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .send(&msg)
+}
+
+/// Waits for the shim's next call (blocks: call it with the GIL released);
+/// from then on, core functions are possible. `UnexpectedEof`: the shim
+/// closed the session.
+pub(crate) fn next_call() -> io::Result<Call> {
+    let link = LINK
+        .get()
+        .ok_or_else(|| io::Error::other(CoreError::Unset.to_string()))?;
+    let mut reader = lock_reader(link);
+    loop {
+        match reader.read::<ShimMessage>(None)?.kind {
+            Some(shim_message::Kind::Call(call)) => {
+                link.in_call.store(true, Ordering::SeqCst);
+                return Ok(call);
+            }
+            Some(shim_message::Kind::CallbackReply(r)) => {
+                tracing::warn!(id = r.id, "dropping a callback reply outside a call");
+            }
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "protocol violation: the shim sent something other than a call",
+                ));
+            }
+        }
+    }
+}
+
+/// Sends the result of the call in progress; core functions end with it.
+pub(crate) fn finish_call(result: CallResult) -> io::Result<()> {
+    let link = LINK
+        .get()
+        .ok_or_else(|| io::Error::other(CoreError::Unset.to_string()))?;
+    let _exchange = link.reader.lock().unwrap_or_else(|e| e.into_inner());
+    link.in_call.store(false, Ordering::SeqCst);
+    send(link, runner_message::Kind::Result(result))
 }
 
 // ------------------------------------------------------------ direct link
@@ -143,8 +210,8 @@ pub fn take_fd(token: u64) -> Option<OwnedFd> {
         .remove(&token)
 }
 
-/// Marks the span of one plugin call (core functions with answers are only
-/// possible inside it).
+/// Marks the span of one plugin call by hand (unit tests without a shim).
+#[cfg(test)]
 pub(crate) fn set_in_call(active: bool) {
     if let Some(link) = LINK.get() {
         link.in_call.store(active, Ordering::SeqCst);
@@ -180,25 +247,34 @@ pub fn call(kind: callback::Kind) -> Result<CallbackReply, CoreError> {
     if !link.in_call.load(Ordering::SeqCst) {
         return Err(CoreError::NotInCall);
     }
-    // One outstanding callback at a time: the shim answers in order, and this
-    // lock pairs each request with its reply even if plugin threads call too.
-    let replies = link.replies.lock().unwrap_or_else(|e| e.into_inner());
+    let mut reader = lock_reader(link);
+    // The call may have ended while this thread waited for the lock.
+    if !link.in_call.load(Ordering::SeqCst) {
+        return Err(CoreError::NotInCall);
+    }
     let id = link.next_id.fetch_add(1, Ordering::Relaxed);
-    let msg = RunnerMessage {
-        kind: Some(runner_message::Kind::Callback(Callback {
-            id,
-            kind: Some(kind),
-        })),
-    };
-    link.out.send(msg).map_err(|_| CoreError::Disconnected)?;
+    let request = runner_message::Kind::Callback(Callback {
+        id,
+        kind: Some(kind),
+    });
+    send(link, request).map_err(|_| CoreError::Disconnected)?;
     loop {
-        let reply = replies
-            .recv_timeout(CALLBACK_DEADLINE)
-            .map_err(|_| CoreError::Disconnected)?;
-        if reply.id == id {
-            return Ok(reply);
+        let msg = reader
+            .read::<ShimMessage>(Some(CALLBACK_DEADLINE))
+            .map_err(|e| {
+                tracing::warn!("waiting for a callback reply: {e}");
+                CoreError::Disconnected
+            })?;
+        match msg.kind {
+            Some(shim_message::Kind::CallbackReply(reply)) if reply.id == id => return Ok(reply),
+            Some(shim_message::Kind::CallbackReply(reply)) => {
+                tracing::warn!(got = reply.id, want = id, "dropping stale callback reply");
+            }
+            _ => {
+                tracing::warn!("protocol violation: a call while a callback waits");
+                return Err(CoreError::Disconnected);
+            }
         }
-        tracing::warn!(got = reply.id, want = id, "dropping stale callback reply");
     }
 }
 
@@ -227,10 +303,8 @@ fn send_log(kind: log::Kind) -> Result<(), CoreError> {
         return Ok(());
     }
     let link = LINK.get().ok_or(CoreError::Unset)?;
-    let msg = RunnerMessage {
-        kind: Some(runner_message::Kind::Log(Log { kind: Some(kind) })),
-    };
-    link.out.send(msg).map_err(|_| CoreError::Disconnected)
+    send(link, runner_message::Kind::Log(Log { kind: Some(kind) }))
+        .map_err(|_| CoreError::Disconnected)
 }
 
 /// Sends a descriptor the plugin opened to the shim (SCM_RIGHTS) and returns

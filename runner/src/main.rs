@@ -1,6 +1,6 @@
 //! `sidecar-runner`: hosts one Bareos Python plugin instance out of the
-//! daemon's process. Started by the shim with its session sockets as fds 3
-//! and 4 (see `session`); `sidecar-runner python [ARGS...]` is a Python
+//! daemon's process. Started by the shim with its session descriptors
+//! as fds 3 to 6 (see `session`); `sidecar-runner python [ARGS...]` is a Python
 //! interpreter with `bareosfd` built in, for testing plugins (`interpreter`).
 
 use sidecar_runner::{interpreter, session};

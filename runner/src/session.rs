@@ -1,21 +1,23 @@
-//! The runner's side of a session: serve one `Session` stream for the shim
-//! and run the plugin's calls on the main thread, which owns Python.
+//! The runner's side of a session: serve the gRPC control stream for the
+//! shim and run the plugin's calls on the main thread, which owns Python.
 //!
 //! Threads: the main thread runs Python (one plugin instance per process, so
-//! no sub-interpreters); one tokio worker thread runs the gRPC server and
-//! routes inbound messages: calls to the main thread, callback replies to
-//! whoever waits in `core::call`.
+//! no sub-interpreters) and reads the calls from the call channel itself
+//! (`core::next_call`, with the GIL released); one tokio worker thread runs
+//! the gRPC server for the handshake, cancels and the shim's liveness pings.
 
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::process::ExitCode;
-use std::sync::{Mutex, mpsc};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use pyo3::prelude::*;
+use sidecar_proto::area::Area;
+use sidecar_proto::frames::Channel;
 use sidecar_proto::runner_server::{Runner, RunnerServer};
 use sidecar_proto::{
-    CallResult, CallbackReply, RunnerMessage, ShimMessage, Welcome, call, runner_message,
+    Call, CallResult, RunnerMessage, ShimMessage, Welcome, call, call_result, runner_message,
     shim_message,
 };
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -24,34 +26,39 @@ use tonic::{Request, Response, Status, Streaming};
 
 use crate::{bareosfd, core, plugin::Plugin};
 
-/// Descriptors the shim hands a spawned runner.
+/// Descriptors the shim hands a spawned runner (see the .proto file).
 const SESSION_FD: RawFd = 3;
 const FDPASS_FD: RawFd = 4;
+const CALLS_FD: RawFd = 5;
+const AREA_FD: RawFd = 6;
 
 /// After the shim went away, how long Python may take to notice before the
 /// process ends anyway.
 const ORPHAN_GRACE: Duration = Duration::from_secs(10);
 
-/// What the main thread executes.
-struct Job {
-    id: u64,
-    kind: call::Kind,
+/// What the shim handed over at start.
+struct Inherited {
+    session: OwnedFd,
+    fdpass: OwnedFd,
+    calls: OwnedFd,
+    area: OwnedFd,
 }
 
 pub fn main() -> ExitCode {
     init_tracing();
-    let (session, fdpass) = match inherited_sockets() {
+    let fds = match inherited() {
         Ok(fds) => fds,
         Err(e) => {
             eprintln!(
                 "sidecar-runner: {e}\n\
                  It is started by the bareos-sidecar shim (python3-fd.so) with its session \
-                 sockets as descriptors {SESSION_FD} and {FDPASS_FD}."
+                 sockets as descriptors {SESSION_FD}, {FDPASS_FD} and {CALLS_FD} and its I/O \
+                 area as descriptor {AREA_FD}."
             );
             return ExitCode::from(2);
         }
     };
-    match serve(session, fdpass) {
+    match serve(fds) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("session failed: {e:#}");
@@ -71,38 +78,42 @@ fn init_tracing() {
         .try_init();
 }
 
-/// Takes ownership of descriptors 3 and 4 after checking they are sockets.
-fn inherited_sockets() -> anyhow::Result<(OwnedFd, OwnedFd)> {
-    let mut out = Vec::new();
-    for fd in [SESSION_FD, FDPASS_FD] {
+/// Takes ownership of descriptors 3 to 6 after checking what they are.
+fn inherited() -> anyhow::Result<Inherited> {
+    let take = |fd: RawFd, kind: libc::mode_t| -> anyhow::Result<OwnedFd> {
         // SAFETY: fstat on an arbitrary descriptor number only reads metadata.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        if unsafe { libc::fstat(fd, &mut st) } != 0 || (st.st_mode & libc::S_IFMT) != libc::S_IFSOCK
-        {
-            anyhow::bail!("descriptor {fd} is not a socket");
+        if unsafe { libc::fstat(fd, &mut st) } != 0 || (st.st_mode & libc::S_IFMT) != kind {
+            let what = if kind == libc::S_IFSOCK {
+                "a socket"
+            } else {
+                "a memfd"
+            };
+            anyhow::bail!("descriptor {fd} is not {what}");
         }
         // Keep them away from processes the plugin starts.
         // SAFETY: fd is open (fstat succeeded); F_SETFD only changes its flags.
         unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
         // SAFETY: the shim handed us this descriptor; nothing else in this
         // process owns it.
-        out.push(unsafe { OwnedFd::from_raw_fd(fd) });
-    }
-    let fdpass = out.pop().expect("two fds");
-    let session = out.pop().expect("two fds");
-    Ok((session, fdpass))
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    };
+    Ok(Inherited {
+        session: take(SESSION_FD, libc::S_IFSOCK)?,
+        fdpass: take(FDPASS_FD, libc::S_IFSOCK)?,
+        calls: take(CALLS_FD, libc::S_IFSOCK)?,
+        area: take(AREA_FD, libc::S_IFREG)?,
+    })
 }
 
-fn serve(session: OwnedFd, fdpass: OwnedFd) -> anyhow::Result<()> {
+fn serve(fds: Inherited) -> anyhow::Result<()> {
     bareosfd::register();
     pyo3::prepare_freethreaded_python();
     let python_version = Python::with_gil(|py| py.version().to_string());
 
+    let area = Area::open(fds.area)?;
+    core::install(Channel::from_fd(fds.calls), fds.fdpass)?;
     let (out_tx, out_rx) = unbounded_channel::<RunnerMessage>();
-    let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
-    let (replies_tx, replies_rx) = mpsc::channel::<CallbackReply>();
-    let (closed_tx, closed_rx) = mpsc::channel::<()>();
-    core::install(out_tx.clone(), replies_rx, fdpass);
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -111,15 +122,12 @@ fn serve(session: OwnedFd, fdpass: OwnedFd) -> anyhow::Result<()> {
         .build()?;
     let service = Service {
         parts: Mutex::new(Some(Parts {
-            out_tx: out_tx.clone(),
+            out_tx,
             out_rx,
-            jobs_tx,
-            replies_tx,
-            closed_tx,
             python_version,
         })),
     };
-    let std_stream = std::os::unix::net::UnixStream::from(session);
+    let std_stream = std::os::unix::net::UnixStream::from(fds.session);
     std_stream.set_nonblocking(true)?;
     rt.spawn(async move {
         let stream = match tokio::net::UnixStream::from_std(std_stream) {
@@ -142,48 +150,65 @@ fn serve(session: OwnedFd, fdpass: OwnedFd) -> anyhow::Result<()> {
         }
     });
 
-    Python::with_gil(|py| {
+    let outcome = Python::with_gil(|py| -> anyhow::Result<()> {
         let mut plugin = Plugin::new(py);
-        let mut jobs = jobs_rx;
         loop {
             // Between calls the GIL is released, so threads the plugin
-            // started keep running. (The receiver moves into the closure and
-            // back: it is Send but not Sync.)
-            let (next, rx) = py.allow_threads(move || (jobs.recv(), jobs));
-            jobs = rx;
-            let Ok(job) = next else { break };
-            let last = matches!(job.kind, call::Kind::FreePlugin(_));
-            core::set_in_call(true);
-            let (rc, payload) = plugin.dispatch(py, job.kind);
-            core::set_in_call(false);
-            let result = CallResult {
-                id: job.id,
-                rc,
-                payload,
+            // started keep running.
+            let call = match py.allow_threads(core::next_call) {
+                Ok(call) => call,
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+                Err(e) => return Err(e.into()),
             };
-            let msg = RunnerMessage {
-                kind: Some(runner_message::Kind::Result(result)),
+            let Call { id, kind } = call;
+            let Some(mut kind) = kind else {
+                anyhow::bail!("protocol violation: call {id} without a kind");
             };
-            if out_tx.send(msg).is_err() || last {
-                break;
+            let last = matches!(kind, call::Kind::FreePlugin(_));
+            take_from_area(&mut kind, &area)?;
+            let (rc, mut payload) = plugin.dispatch(py, kind);
+            put_into_area(&mut payload, &area);
+            core::finish_call(CallResult { id, rc, payload })?;
+            if last {
+                return Ok(());
             }
         }
     });
-    // Let the last result reach the shim: it closes the session once it has
-    // the freePlugin result.
-    drop(out_tx);
-    let _ = closed_rx.recv_timeout(Duration::from_secs(5));
+    // The freePlugin result is written (synchronously, on the call
+    // channel): nothing is left to deliver.
     rt.shutdown_background();
+    outcome
+}
+
+/// IO_WRITE data the shim left in the area becomes the request's `buf`.
+fn take_from_area(kind: &mut call::Kind, area: &Area) -> anyhow::Result<()> {
+    if let call::Kind::PluginIo(io) = kind
+        && let Some(len) = io.area_len.take()
+    {
+        io.buf = area.get(len as usize).ok_or_else(|| {
+            anyhow::anyhow!(
+                "protocol violation: {len} bytes of IO_WRITE data do not fit the I/O area"
+            )
+        })?;
+    }
     Ok(())
+}
+
+/// IO_READ data goes back through the area when it fits.
+fn put_into_area(payload: &mut Option<call_result::Payload>, area: &Area) {
+    if let Some(call_result::Payload::Io(io)) = payload
+        && !io.buf.is_empty()
+        && area.put(&io.buf)
+    {
+        io.area_len = Some(io.buf.len() as u32);
+        io.buf = Vec::new();
+    }
 }
 
 /// What the one session needs; taken by the first (and only) `Session` call.
 struct Parts {
     out_tx: UnboundedSender<RunnerMessage>,
     out_rx: UnboundedReceiver<RunnerMessage>,
-    jobs_tx: mpsc::Sender<Job>,
-    replies_tx: mpsc::Sender<CallbackReply>,
-    closed_tx: mpsc::Sender<()>,
     python_version: String,
 }
 
@@ -221,6 +246,13 @@ impl Runner for Service {
             }
         };
         let refusal = handshake_refusal(&hello);
+        // Before the welcome: the shim's first call may follow right after it.
+        if refusal.is_none() {
+            if !hello.module_dir.is_empty() {
+                crate::plugin::set_default_module_dir(hello.module_dir.clone());
+            }
+            core::set_busy_wait(hello.busy_wait_us);
+        }
         let welcome = Welcome {
             protocol_version: sidecar_proto::PROTOCOL_VERSION,
             runner_version: sidecar_proto::BUILD_VERSION.to_string(),
@@ -232,15 +264,7 @@ impl Runner for Service {
             kind: Some(runner_message::Kind::Welcome(welcome)),
         });
         if refusal.is_none() {
-            if !hello.module_dir.is_empty() {
-                crate::plugin::set_default_module_dir(hello.module_dir.clone());
-            }
-            tokio::spawn(route(
-                inbound,
-                parts.jobs_tx,
-                parts.replies_tx,
-                parts.closed_tx,
-            ));
+            tokio::spawn(route(inbound, parts.out_tx));
         }
         let out = tokio_stream::wrappers::UnboundedReceiverStream::new(parts.out_rx).map(Ok);
         Ok(Response::new(Box::pin(out)))
@@ -271,13 +295,9 @@ fn handshake_refusal(hello: &sidecar_proto::Hello) -> Option<String> {
     None
 }
 
-/// Routes inbound messages until the shim closes the session.
-async fn route(
-    mut inbound: Streaming<ShimMessage>,
-    jobs: mpsc::Sender<Job>,
-    replies: mpsc::Sender<CallbackReply>,
-    closed: mpsc::Sender<()>,
-) {
+/// Serves the control stream until the shim closes it. `out` keeps the
+/// response stream open for as long.
+async fn route(mut inbound: Streaming<ShimMessage>, out: UnboundedSender<RunnerMessage>) {
     loop {
         let msg = match inbound.message().await {
             Ok(Some(m)) => m,
@@ -288,31 +308,16 @@ async fn route(
             }
         };
         match msg.kind {
-            Some(shim_message::Kind::Call(c)) => match c.kind {
-                Some(kind) => {
-                    if jobs.send(Job { id: c.id, kind }).is_err() {
-                        break;
-                    }
-                }
-                None => tracing::warn!(id = c.id, "ignoring a call without a kind"),
-            },
-            Some(shim_message::Kind::CallbackReply(r)) => {
-                let _ = replies.send(r);
-            }
             Some(shim_message::Kind::Cancel(_)) => {
                 tracing::info!("the daemon cancelled the job");
                 crate::plugin::deliver_cancel();
             }
-            Some(shim_message::Kind::Hello(_)) | None => {
-                tracing::warn!("ignoring an unexpected message");
-            }
+            _ => tracing::warn!("ignoring an unexpected message on the control stream"),
         }
     }
-    // The shim is gone: unblock the main thread, and make sure a plugin
-    // stuck in Python cannot keep this process alive.
-    drop(jobs);
-    drop(replies);
-    let _ = closed.send(());
+    // The shim is gone: make sure a plugin stuck in Python cannot keep this
+    // process alive.
+    drop(out);
     tokio::time::sleep(ORPHAN_GRACE).await;
     tracing::error!("the daemon closed the session but the plugin did not return; exiting");
     std::process::exit(1);

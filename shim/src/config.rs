@@ -23,6 +23,12 @@ use crate::limits::{LimitsConfig, Settings};
 /// Name of the optional configuration file beside the shim.
 pub const CONFIG_FILE: &str = "sidecar.toml";
 
+/// How long a waiting side polls the call channel before it sleeps (µs):
+/// long enough to catch most answers of a busy job, short enough to cost
+/// nothing noticeable when calls take longer.
+const DEFAULT_BUSY_WAIT_US: u32 = 50;
+const MAX_BUSY_WAIT_US: u32 = 10_000;
+
 /// The daemon's environment variable that names the configuration file.
 pub const CONFIG_ENV: &str = "BAREOS_SIDECAR_CONFIG";
 
@@ -31,6 +37,8 @@ pub struct Config {
     /// The runner executable to start for each plugin instance.
     pub runner: PathBuf,
     pub deadlines: Deadlines,
+    /// How long a thread waiting on the call channel polls before it sleeps.
+    pub busy_wait: Duration,
     /// The shim's own directory (the daemon's plugin directory).
     pub plugin_dir: PathBuf,
     /// Where the configuration was read from, for messages.
@@ -78,6 +86,8 @@ impl Deadlines {
 struct File {
     runner: Option<PathBuf>,
     deadlines: Deadlines,
+    /// Microseconds; see `deploy/sidecar.toml.example`.
+    busy_wait_us: Option<u32>,
     /// Where `[limits]`/`[[plugin]]` are instead (relative: to the plugin
     /// directory).
     limits_file: Option<PathBuf>,
@@ -170,9 +180,17 @@ impl Config {
             source: limits_source,
         };
         limits.validate()?;
+        let busy_wait_us = file.busy_wait_us.unwrap_or(DEFAULT_BUSY_WAIT_US);
+        if busy_wait_us > MAX_BUSY_WAIT_US {
+            return Err(format!(
+                "{}: busy_wait_us = {busy_wait_us} is more than {MAX_BUSY_WAIT_US} (10 ms)",
+                path.display()
+            ));
+        }
         Ok(Config {
             runner,
             deadlines: file.deadlines,
+            busy_wait: Duration::from_micros(busy_wait_us.into()),
             plugin_dir: dir.to_path_buf(),
             source,
             limits,

@@ -858,6 +858,9 @@ fn io_result() -> BoxedStrategy<pb::IoResult> {
                 filedes,
                 buf,
                 fd_token,
+                // The I/O area is the session's business, below `Backend`
+                // (see `channel::tests`).
+                area_len: None,
             },
         )
         .boxed()

@@ -15,6 +15,7 @@
 
 pub mod abi;
 pub mod backend;
+mod channel;
 mod config;
 mod core;
 mod entry;

@@ -227,6 +227,7 @@ pub unsafe fn io_request(io: &io_pkt) -> pb::IoRequest {
         // SAFETY: fname is NULL or a C string.
         fname: unsafe { bytes_of(io.fname) },
         buf,
+        area_len: None,
         whence: io.whence,
         offset: io.offset,
         filedes: -1,

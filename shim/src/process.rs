@@ -14,9 +14,10 @@ use nix::unistd::Pid;
 use crate::limits::{Launch, Limits, cgroup::Cgroup};
 use crate::sandbox;
 
-/// Descriptor numbers the runner expects its sockets on.
-const SESSION_FD: RawFd = 3;
-const FDPASS_FD: RawFd = 4;
+/// The descriptor numbers the runner expects its inherited descriptors on,
+/// in the session protocol's order: control stream, descriptor channel,
+/// call channel, I/O area. Everything from the end on is closed at exec.
+pub const INHERITED: std::ops::Range<RawFd> = 3..7;
 
 /// How long SIGTERM gets before SIGKILL.
 const TERM_GRACE: Duration = Duration::from_secs(2);
@@ -31,18 +32,16 @@ pub struct RunnerProcess {
 }
 
 impl RunnerProcess {
-    /// Starts `path` with `session` as fd 3, `fdpass` as fd 4, stdin from
-    /// /dev/null and stdout+stderr into `output`, under the limits and the
-    /// sandbox of `launch`.
+    /// Starts `path` with `inherit` as fds 3 to 6, stdin from /dev/null and
+    /// stdout+stderr into `output`, under the limits and the sandbox of
+    /// `launch`.
     pub fn spawn(
         path: &Path,
-        session: OwnedFd,
-        fdpass: OwnedFd,
+        inherit: [OwnedFd; 4],
         output: OwnedFd,
         launch: Launch,
     ) -> io::Result<RunnerProcess> {
-        let session_fd = session.as_raw_fd();
-        let fdpass_fd = fdpass.as_raw_fd();
+        let raw = inherit.each_ref().map(|fd| fd.as_raw_fd());
         let stderr = output.try_clone()?;
         let mut cmd = Command::new(path);
         cmd.stdin(Stdio::null())
@@ -61,20 +60,24 @@ impl RunnerProcess {
         // SAFETY: the closure runs in the forked child before exec and only
         // makes async-signal-safe system calls (fcntl, dup2, write and those
         // of `sandbox::apply_in_child`) on descriptor numbers that are open
-        // in the child (inherited from the parent, where `session`/`fdpass`,
-        // the report pipe, the cgroup and the ruleset stay alive until spawn
+        // in the child (inherited from the parent, where `inherit`, the
+        // report pipe, the cgroup and the ruleset stay alive until spawn
         // returns) and on `setup`, which was built before the fork.
         unsafe {
             cmd.pre_exec(move || {
-                // Move both sockets out of the way first, so placing one on
-                // 3 or 4 cannot clobber the other; dup2 clears close-on-exec.
-                let s = libc::fcntl(session_fd, libc::F_DUPFD_CLOEXEC, 10);
-                let f = libc::fcntl(fdpass_fd, libc::F_DUPFD_CLOEXEC, 10);
-                if s < 0 || f < 0 {
-                    return Err(io::Error::last_os_error());
+                // Move all of them out of the way first, so placing one on
+                // 3..=6 cannot clobber another; dup2 clears close-on-exec.
+                let mut high = [0; 4];
+                for (h, fd) in high.iter_mut().zip(raw) {
+                    *h = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10);
+                    if *h < 0 {
+                        return Err(io::Error::last_os_error());
+                    }
                 }
-                if libc::dup2(s, SESSION_FD) < 0 || libc::dup2(f, FDPASS_FD) < 0 {
-                    return Err(io::Error::last_os_error());
+                for (target, h) in INHERITED.zip(high) {
+                    if libc::dup2(h, target) < 0 {
+                        return Err(io::Error::last_os_error());
+                    }
                 }
                 // Limits, sandbox, parent-death signal, close-on-exec.
                 sandbox::apply_in_child(&setup).map_err(|(stage, e)| {
@@ -102,8 +105,7 @@ impl RunnerProcess {
         };
         // Our copies of the child's ends close here: the session is the
         // child's now, and EOF on it means the child is gone.
-        drop(session);
-        drop(fdpass);
+        drop(inherit);
         drop(launch.ruleset);
         Ok(RunnerProcess {
             child,
@@ -228,27 +230,38 @@ mod tests {
     }
 
     #[test]
-    fn sockets_arrive_on_3_and_4_and_the_child_is_reaped() {
+    fn descriptors_arrive_on_3_to_6_and_the_child_is_reaped() {
         let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
         let (c, d) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (e, f) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (_area, memfd) = sidecar_proto::area::Area::create().unwrap();
         let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
         let script = std::env::temp_dir().join(format!("probe-{}.sh", std::process::id()));
         std::fs::write(
             &script,
-            "#!/bin/sh\n[ -S /dev/fd/3 ] && [ -S /dev/fd/4 ] && echo ok\nexit 7\n",
+            "#!/bin/sh\n[ -S /dev/fd/3 ] && [ -S /dev/fd/4 ] && [ -S /dev/fd/5 ] \
+             && [ -f /dev/fd/6 ] && [ ! -e /dev/fd/7 ] && echo ok\nexit 7\n",
         )
         .unwrap();
         std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
-        let mut p =
-            RunnerProcess::spawn(&script, b.into(), d.into(), w, Launch::unlimited()).unwrap();
+        let inherit = [b.into(), d.into(), f.into(), memfd];
+        let mut p = RunnerProcess::spawn(&script, inherit, w, Launch::unlimited()).unwrap();
         let status = p.wait_for(Duration::from_secs(10)).unwrap();
         assert_eq!(status.code(), Some(7));
         let mut out = String::new();
         io::Read::read_to_string(&mut std::fs::File::from(r), &mut out).unwrap();
         assert_eq!(out.trim(), "ok");
-        drop((a, c));
+        drop((a, c, e));
         std::fs::remove_file(script).unwrap();
+    }
+
+    /// Descriptors of the right kinds for a stand-in runner that does not
+    /// talk on them (their peers are closed).
+    fn stand_ins() -> [OwnedFd; 4] {
+        let socket = || OwnedFd::from(std::os::unix::net::UnixStream::pair().unwrap().0);
+        let (_area, memfd) = sidecar_proto::area::Area::create().unwrap();
+        [socket(), socket(), socket(), memfd]
     }
 
     /// A scratch directory with `probe.sh` (the stand-in runner) in it.
@@ -285,10 +298,8 @@ mod tests {
         /// Starts the probe; returns it and its output so far, up to a
         /// line "ready" (or EOF).
         fn start(&self, launch: Launch) -> (RunnerProcess, std::io::BufReader<std::fs::File>) {
-            let (_a, b) = std::os::unix::net::UnixStream::pair().unwrap();
-            let (_c, d) = std::os::unix::net::UnixStream::pair().unwrap();
             let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
-            let p = RunnerProcess::spawn(&self.script, b.into(), d.into(), w, launch).unwrap();
+            let p = RunnerProcess::spawn(&self.script, stand_ins(), w, launch).unwrap();
             (p, std::io::BufReader::new(std::fs::File::from(r)))
         }
     }
@@ -572,10 +583,8 @@ mod tests {
         let probe = Probe::new("refused", "exit 0");
         let mut launch = Launch::unlimited();
         launch.child.rlimits.push((libc::RLIMIT_NOFILE, 10, 5)); // soft > hard
-        let (_a, b) = std::os::unix::net::UnixStream::pair().unwrap();
-        let (_c, d) = std::os::unix::net::UnixStream::pair().unwrap();
         let (_r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
-        let err = RunnerProcess::spawn(&probe.script, b.into(), d.into(), w, launch)
+        let err = RunnerProcess::spawn(&probe.script, stand_ins(), w, launch)
             .err()
             .expect("refused");
         assert_eq!(

@@ -333,7 +333,7 @@ pub unsafe fn apply_in_child(setup: &ChildSetup) -> Result<(), (Stage, io::Error
         }
         if libc::syscall(
             libc::SYS_close_range,
-            5u32,
+            crate::process::INHERITED.end as u32,
             u32::MAX,
             libc::CLOSE_RANGE_CLOEXEC,
         ) != 0
@@ -348,7 +348,7 @@ pub unsafe fn apply_in_child(setup: &ChildSetup) -> Result<(), (Stage, io::Error
             } else {
                 1024
             };
-            for fd in 5..top {
+            for fd in crate::process::INHERITED.end..top {
                 let flags = libc::fcntl(fd, libc::F_GETFD);
                 if flags >= 0 && libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) < 0 {
                     return fail(Stage::CloseOnExec);

@@ -1,17 +1,22 @@
-//! One gRPC session with one runner: start (or attach), handshake, calls.
+//! One session with one runner: start, handshake, calls.
 //!
-//! The session owns a current-thread tokio runtime that is only driven while
-//! a daemon thread is inside [`Session::call`]. So the shim starts no threads
-//! of its own, everything the runner asks of the core runs on the thread
-//! that made the plugin call (the core's functions are tied to the job
-//! thread), and nothing happens between calls.
+//! A session is the gRPC control stream (handshake, cancel, liveness pings),
+//! the call channel (calls, callbacks and logs as frames, see
+//! `sidecar_proto::frames`), the descriptor channel and the I/O area (see the
+//! .proto file). The session owns a current-thread tokio runtime that is only
+//! driven while a daemon thread is inside [`Session::call`]. So the shim
+//! starts no threads of its own, everything the runner asks of the core runs
+//! on the thread that made the plugin call (the core's functions are tied to
+//! the job thread), and nothing happens between calls.
 
 use std::collections::VecDeque;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
+use sidecar_proto::area::Area;
+use sidecar_proto::frames::{self, Filled};
 use sidecar_proto::runner_client::RunnerClient;
 use sidecar_proto::{
     Call, CallResult, Callback, CallbackReply, Hello, Log, RunnerMessage, ShimMessage, Welcome,
@@ -23,6 +28,7 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::Streaming;
 use tonic::transport::{Endpoint, Uri};
 
+use crate::channel::CallChannel;
 use crate::config::{Config, Deadlines};
 use crate::limits::Launch;
 use crate::process::{self, RunnerProcess};
@@ -48,6 +54,11 @@ impl std::fmt::Display for Failure {
 /// unanswered ping may take before the runner counts as gone.
 const LIVENESS_INTERVAL: Duration = Duration::from_secs(5);
 const LIVENESS_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a call is served by the daemon thread alone (no runtime: no
+/// liveness pings, output and cancels wait) before the session's runtime
+/// takes over.
+const QUICK_WINDOW: Duration = Duration::from_millis(20);
 
 /// How much of the runner's own stdout/stderr to keep for crash reports.
 const OUTPUT_TAIL_BYTES: usize = 4096;
@@ -87,8 +98,10 @@ impl Canceller {
 }
 
 pub struct Session {
+    /// The control stream.
     tx: UnboundedSender<ShimMessage>,
     inbound: Streaming<RunnerMessage>,
+    calls: CallChannel,
     output: Option<tokio::net::unix::pipe::Receiver>,
     output_tail: VecDeque<u8>,
     output_line: Vec<u8>,
@@ -117,16 +130,25 @@ impl Session {
             .map_err(|e| fail("cannot create the session socket", &e))?;
         let (fdpass, fdpass_theirs) = sidecar_proto::fdpass::pair()
             .map_err(|e| fail("cannot create the descriptor socket", &e))?;
+        let (calls, calls_theirs) =
+            frames::pair().map_err(|e| fail("cannot create the call socket", &e))?;
+        let (area, area_theirs) =
+            Area::create().map_err(|e| fail("cannot create the I/O area", &e))?;
         let (out_r, out_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
             .map_err(|e| fail("cannot create the output pipe", &e))?;
+        let inherit = [
+            theirs.into(),
+            fdpass_theirs,
+            calls_theirs.into(),
+            area_theirs,
+        ];
         let process =
-            RunnerProcess::spawn(&config.runner, theirs.into(), fdpass_theirs, out_w, launch)
-                .map_err(|e| {
-                    fail(
-                        &format!("cannot start the runner {}", config.runner.display()),
-                        &e,
-                    )
-                })?;
+            RunnerProcess::spawn(&config.runner, inherit, out_w, launch).map_err(|e| {
+                fail(
+                    &format!("cannot start the runner {}", config.runner.display()),
+                    &e,
+                )
+            })?;
         ours.set_nonblocking(true)
             .map_err(|e| fail("session socket", &e))?;
 
@@ -143,12 +165,15 @@ impl Session {
             plugin_api_version: api_version,
             instance,
             module_dir: config.plugin_dir.to_string_lossy().into_owned(),
+            busy_wait_us: config.busy_wait.as_micros() as u32,
         };
         let mut process = Some(process);
         let connected = rt.block_on(async {
             let output = tokio::net::unix::pipe::Receiver::from_owned_fd(out_r).ok();
             let stream =
                 tokio::net::UnixStream::from_std(ours).map_err(|e| fail("session socket", &e))?;
+            let calls = CallChannel::new(calls, area, config.busy_wait)
+                .map_err(|e| fail("call socket", &e))?;
             tokio::time::timeout(deadline, handshake(stream, hello))
                 .await
                 .map_err(|_| {
@@ -156,9 +181,9 @@ impl Session {
                         "the runner did not answer the handshake within {deadline:?}"
                     ))
                 })?
-                .map(|(tx, inbound, welcome)| (tx, inbound, welcome, output))
+                .map(|(tx, inbound, welcome)| (tx, inbound, welcome, output, calls))
         });
-        let (tx, inbound, welcome, output) = match connected {
+        let (tx, inbound, welcome, output, calls) = match connected {
             Ok(c) => c,
             Err(Failure(why)) => {
                 let mut p = process.take().expect("process");
@@ -186,6 +211,7 @@ impl Session {
         Ok(Session {
             tx,
             inbound,
+            calls,
             output,
             output_tail: VecDeque::new(),
             output_line: Vec::new(),
@@ -243,19 +269,20 @@ impl Session {
         }
         let id = self.next_id;
         self.next_id += 1;
-        let msg = ShimMessage {
+        let mut kind = kind;
+        self.calls.place_io_data(&mut kind);
+        let request = ShimMessage {
             kind: Some(shim_message::Kind::Call(Call {
                 id,
                 kind: Some(kind),
             })),
         };
-        if self.tx.send(msg).is_err() {
-            return Err(Failure("the session is closed".into()));
-        }
+        let started = std::time::Instant::now();
+        self.calls.send(&request, deadline)?;
         let Session {
             rt,
-            tx,
             inbound,
+            calls,
             output,
             output_tail,
             output_line,
@@ -263,34 +290,55 @@ impl Session {
             cancel,
             ..
         } = self;
+        let serve = |calls: &mut CallChannel, core: &mut dyn CoreHandler| {
+            let left = deadline.saturating_sub(started.elapsed());
+            serve_frames(calls, id, left, core, process)
+        };
+
+        // Most calls end within microseconds: serve them on this thread
+        // alone, without the runtime. (Not after a cancel: the runtime must
+        // run to deliver it.)
+        let window = if cancel_seen {
+            Duration::ZERO
+        } else {
+            deadline.min(QUICK_WINDOW)
+        };
+        loop {
+            if let Some(result) = serve(calls, core)? {
+                return Ok(result);
+            }
+            let left = window.saturating_sub(started.elapsed());
+            if cancelled(cancel) || left.is_zero() {
+                break;
+            }
+            let also = output.as_ref().map(|o| o.as_fd());
+            if calls.wait(left, also)? != Filled::Data {
+                break;
+            }
+        }
+
+        // A long call: the runtime keeps the control stream (liveness
+        // pings, the cancel) going and reads the runner's output.
+        let deadline_at = tokio::time::Instant::from_std(started) + deadline;
         rt.block_on(async {
-            let mut expiry = tokio::time::Instant::now() + deadline;
+            let mut expiry = deadline_at;
             let mut buf = [0u8; 4096];
             loop {
                 tokio::select! {
-                    msg = inbound.message() => {
-                        let msg = match msg {
-                            Ok(Some(m)) => m,
-                            Ok(None) => return Err(Failure("the runner closed the session".into())),
-                            Err(status) => return Err(Failure(format!("the session broke: {}", status.message()))),
-                        };
-                        match msg.kind {
-                            Some(runner_message::Kind::Result(r)) if r.id == id => return Ok(r),
-                            Some(runner_message::Kind::Result(r)) => {
-                                return Err(Failure(format!("protocol violation: result for call {} while waiting for call {id}", r.id)));
-                            }
-                            Some(runner_message::Kind::Callback(cb)) => {
-                                let reply = core.callback(cb);
-                                let msg = ShimMessage { kind: Some(shim_message::Kind::CallbackReply(reply)) };
-                                if tx.send(msg).is_err() {
-                                    return Err(Failure("the session is closed".into()));
-                                }
-                            }
-                            Some(runner_message::Kind::Log(log)) => core.log(annotate(process, log)),
-                            Some(runner_message::Kind::Welcome(_)) | None => {
-                                return Err(Failure("protocol violation: unexpected message from the runner".into()));
-                            }
+                    ready = calls.readable() => {
+                        ready?;
+                        if let Some(result) = serve(calls, core)? {
+                            return Ok(result);
                         }
+                    }
+                    // Nothing but the end comes on the control stream now;
+                    // it ends when the liveness pings go unanswered.
+                    msg = inbound.message() => {
+                        return Err(match msg {
+                            Ok(Some(_)) => Failure("protocol violation: a message on the control stream".into()),
+                            Ok(None) => Failure("the runner closed the session".into()),
+                            Err(status) => Failure(format!("the session broke: {}", status.message())),
+                        });
                     }
                     n = read_output(output, &mut buf) => {
                         match n {
@@ -329,22 +377,30 @@ impl Session {
     pub fn close(mut self, core: &mut dyn CoreHandler) -> Option<String> {
         let deadline = Deadlines::get(self.deadlines.shutdown);
         drop(self.tx);
-        self.rt.block_on(async {
-            // Drain what the runner still says until it hangs up.
-            let _ = tokio::time::timeout(deadline, async {
-                while let Ok(Some(msg)) = self.inbound.message().await {
+        // Drain what the runner still says until it hangs up.
+        let started = std::time::Instant::now();
+        loop {
+            match self.calls.next_message() {
+                Ok(Some(msg)) => {
                     if let Some(runner_message::Kind::Log(log)) = msg.kind {
                         core.log(log);
                     }
+                    continue;
                 }
-            })
-            .await;
-        });
-        match self.process.wait_for(deadline) {
+                Ok(None) => {}
+                Err(_) => break,
+            }
+            let left = deadline.saturating_sub(started.elapsed());
+            if left.is_zero() || !matches!(self.calls.wait(left, None), Ok(Filled::Data)) {
+                break;
+            }
+        }
+        let process = &mut self.process;
+        match process.wait_for(deadline) {
             Some(s) if s.success() => None,
-            Some(s) => Some(self.process.explain(s)),
+            Some(s) => Some(process.explain(s)),
             None => {
-                self.process.terminate();
+                process.terminate();
                 Some(format!("did not exit within {deadline:?} and was killed"))
             }
         }
@@ -454,6 +510,43 @@ async fn handshake(
             s.message()
         ))),
     }
+}
+
+/// Handles what has arrived on the call channel: callbacks are executed
+/// and answered, logs emitted; the result of call `id` ends the call.
+fn serve_frames(
+    calls: &mut CallChannel,
+    id: u64,
+    left: Duration,
+    core: &mut dyn CoreHandler,
+    process: &RunnerProcess,
+) -> Result<Option<CallResult>, Failure> {
+    while let Some(msg) = calls.next_message()? {
+        match msg.kind {
+            Some(runner_message::Kind::Result(r)) if r.id == id => {
+                return calls.fetch_io_data(r).map(Some);
+            }
+            Some(runner_message::Kind::Result(r)) => {
+                return Err(Failure(format!(
+                    "protocol violation: result for call {} while waiting for call {id}",
+                    r.id
+                )));
+            }
+            Some(runner_message::Kind::Callback(cb)) => {
+                let reply = ShimMessage {
+                    kind: Some(shim_message::Kind::CallbackReply(core.callback(cb))),
+                };
+                calls.send(&reply, left)?;
+            }
+            Some(runner_message::Kind::Log(log)) => core.log(annotate(process, log)),
+            Some(runner_message::Kind::Welcome(_)) | None => {
+                return Err(Failure(
+                    "protocol violation: unexpected message from the runner".into(),
+                ));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Adds a hint to a job message from the runner that shows the plugin ran

@@ -6,8 +6,10 @@ KIND:  segfault | abort | exit3 | sysexit | raise | loop | deadlock |
        return_none | return_str | sleep | sigkill | garbage | closesock
        stop (the runner stops itself with SIGSTOP: alive, but silent)
        print (not a fault: prints a line to stdout and one to stderr)
-       (garbage writes junk into the runner's session socket, closesock
-       shuts it down: what a broken runner would do)
+       | garbage_control | closesock_control
+       (garbage writes junk into the runner's call channel, closesock shuts
+       it down; the _control variants do the same to the gRPC control
+       stream: what a broken runner would do)
 ENTRY: load_bareos_plugin | parse_plugin_definition | handle_plugin_event |
        start_backup_file | end_backup_file | plugin_io | start_restore_file |
        end_restore_file | create_file | set_file_attributes | check_file
@@ -44,6 +46,13 @@ options = {}
 calls = {}
 state = {"file": 0, "sent": False, "out": None, "restoring": False}
 FILES = 3
+# The runner's descriptors (see proto/sidecar/v1/session.proto).
+CHANNELS = {
+    "garbage": 5,
+    "closesock": 5,
+    "garbage_control": 3,
+    "closesock_control": 3,
+}
 _lock = threading.Lock()
 
 
@@ -74,11 +83,11 @@ def misbehave(entry):
         _lock.acquire()
     elif kind == "sigkill":
         os.kill(os.getpid(), signal.SIGKILL)
-    elif kind == "garbage":
-        os.write(3, b"\x00\x00\x08\x07\xff\xff\xff\xffgarbage!" * 4)
+    elif kind in ("garbage", "garbage_control"):
+        os.write(CHANNELS[kind], b"\x00\x00\x08\x07\xff\xff\xff\xffgarbage!" * 4)
         time.sleep(3600)
-    elif kind == "closesock":
-        socket.socket(fileno=os.dup(3)).shutdown(socket.SHUT_RDWR)
+    elif kind in ("closesock", "closesock_control"):
+        socket.socket(fileno=os.dup(CHANNELS[kind])).shutdown(socket.SHUT_RDWR)
         time.sleep(3600)
     elif kind == "stop":
         os.kill(os.getpid(), signal.SIGSTOP)

@@ -424,6 +424,7 @@ fn io_packets() {
             whence: 0,
             offset: 0,
             filedes: 5,
+            area_len: None,
         };
         let io = super::io_packet_from_request(py, &req).expect("packet");
         let g = namespace(py);
@@ -693,14 +694,16 @@ raises(SystemError, b.NewOptions, 1)
 raises(SystemError, b.SetSeenBitmap, True, None)
 "#);
 
-    // A fake daemon answering callbacks the way the shim does.
-    let (out_tx, mut out_rx) = tokio::sync::mpsc::unbounded_channel::<pb::RunnerMessage>();
-    let (reply_tx, reply_rx) = std::sync::mpsc::channel::<pb::CallbackReply>();
+    // A fake daemon answering callbacks the way the shim does, on the
+    // other end of a call channel.
+    let (ours, theirs) = sidecar_proto::frames::pair().expect("socket pair");
     let seen: Arc<Mutex<Vec<pb::runner_message::Kind>>> = Arc::default();
     let log = Arc::clone(&seen);
     std::thread::spawn(move || {
         use pb::callback::Kind as K;
-        while let Some(msg) = out_rx.blocking_recv() {
+        let mut shim = sidecar_proto::frames::Channel::new(theirs);
+        let mut replies = shim.writer().expect("writer");
+        while let Ok(msg) = shim.read::<pb::RunnerMessage>(None) {
             let Some(kind) = msg.kind else { continue };
             log.lock().expect("log").push(kind.clone());
             let pb::runner_message::Kind::Callback(cb) = kind else {
@@ -722,13 +725,16 @@ raises(SystemError, b.SetSeenBitmap, True, None)
                 }
                 _ => {}
             }
-            if reply_tx.send(reply).is_err() {
+            let reply = pb::ShimMessage {
+                kind: Some(pb::shim_message::Kind::CallbackReply(reply)),
+            };
+            if replies.send(&reply).is_err() {
                 break;
             }
         }
     });
     let null = std::fs::File::open("/dev/null").expect("/dev/null");
-    crate::core::install(out_tx, reply_rx, null.into());
+    crate::core::install(sidecar_proto::frames::Channel::new(ours), null.into()).expect("install");
 
     run(r#"
 try:
@@ -780,6 +786,8 @@ assert b.AcceptFile(b.SavePacket(fname="/f")) == 2
 assert b.SetSeenBitmap(True) == 0
 assert b.ClearSeenBitmap(False, "/f") == 0
 b.JobMessage(b.M_ERROR, "inside")
+# A round trip: the fake daemon has handled every frame sent before it.
+assert b.GetValue(b.bVarLevel) == 73
 "#);
     crate::core::set_in_call(false);
     assert_eq!(super::state::since(), 1234);

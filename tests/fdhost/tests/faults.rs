@@ -249,7 +249,19 @@ fn runner_closing_its_socket() {
 #[test]
 fn garbage_on_the_session() {
     let o = backup_fault("garbage", "end_backup_file", "");
-    assert_isolated(&o, &["end_backup_file", "session"]);
+    assert_isolated(&o, &["end_backup_file", "protocol violation", "frame"]);
+}
+
+#[test]
+fn runner_closing_its_control_stream() {
+    let o = backup_fault("closesock_control", "start_backup_file", "");
+    assert_isolated(&o, &["start_backup_file", "session"]);
+}
+
+#[test]
+fn garbage_on_the_control_stream() {
+    let o = backup_fault("garbage_control", "end_backup_file", "");
+    assert_isolated(&o, &["end_backup_file", "session broke"]);
 }
 
 #[test]

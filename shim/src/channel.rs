@@ -1,0 +1,195 @@
+//! The shim's end of a session's call channel and I/O area (see
+//! `sidecar_proto::frames` and `sidecar_proto::area`): frames written and
+//! read by the daemon thread that makes the plugin call, synchronously in
+//! the common case and through the session's runtime when a call takes
+//! long.
+
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+use sidecar_proto::area::Area;
+use sidecar_proto::frames::{self, Decoder, Filled, Wait};
+use sidecar_proto::{CallResult, RunnerMessage, ShimMessage, call, call_result};
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
+
+use crate::session::Failure;
+
+pub struct CallChannel {
+    socket: AsyncFd<UnixStream>,
+    decoder: Decoder,
+    area: Area,
+    busy: Duration,
+}
+
+fn broke(e: std::io::Error) -> Failure {
+    match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => Failure("the runner closed the session".into()),
+        std::io::ErrorKind::TimedOut => Failure(format!("the runner took no data: {e}")),
+        _ => Failure(format!("the session broke: {e}")),
+    }
+}
+
+impl CallChannel {
+    /// Must be called inside the session's runtime (`Runtime::enter`), which
+    /// the socket is registered with.
+    pub fn new(socket: UnixStream, area: Area, busy: Duration) -> std::io::Result<CallChannel> {
+        socket.set_nonblocking(true)?;
+        // SAFETY: the UnixStream owns its descriptor, and the AsyncFd owns
+        // the UnixStream, so the descriptor stays open and the same for the
+        // AsyncFd's whole life.
+        let socket = unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) }
+            .map_err(|e| e.into_parts().1)?;
+        Ok(CallChannel {
+            socket,
+            decoder: Decoder::default(),
+            area,
+            busy,
+        })
+    }
+
+    /// Sends one message, waiting at most `timeout` for the runner to take it.
+    pub fn send(&self, msg: &ShimMessage, timeout: Duration) -> Result<(), Failure> {
+        frames::write_all(self.fd(), &frames::encode(msg), Some(timeout)).map_err(broke)
+    }
+
+    /// The next message if one is complete, without waiting.
+    pub fn next_message(&mut self) -> Result<Option<RunnerMessage>, Failure> {
+        self.decoder
+            .decode()
+            .map_err(|e| Failure(format!("protocol violation: {e}")))
+    }
+
+    /// Waits (busily first, see [`Wait`]) for more bytes, for `also` or for
+    /// `timeout`, without the runtime.
+    pub fn wait(
+        &mut self,
+        timeout: Duration,
+        also: Option<BorrowedFd<'_>>,
+    ) -> Result<Filled, Failure> {
+        let wait = Wait {
+            busy: self.busy,
+            timeout: Some(timeout),
+            also,
+        };
+        frames::fill(self.socket.get_ref().as_fd(), &mut self.decoder, wait).map_err(broke)
+    }
+
+    /// Waits in the runtime until more bytes arrived. Cancel-safe: bytes are
+    /// in the decoder as soon as they are read.
+    pub async fn readable(&mut self) -> Result<(), Failure> {
+        loop {
+            let mut guard = self
+                .socket
+                .readable()
+                .await
+                .map_err(|e| Failure(format!("the session broke: {e}")))?;
+            let now = Wait {
+                busy: Duration::ZERO,
+                timeout: Some(Duration::ZERO),
+                also: None,
+            };
+            let fd = guard.get_inner().as_fd();
+            match frames::fill(fd, &mut self.decoder, now).map_err(broke)? {
+                Filled::Data => return Ok(()),
+                _ => guard.clear_ready(),
+            }
+        }
+    }
+
+    fn fd(&self) -> BorrowedFd<'_> {
+        self.socket.get_ref().as_fd()
+    }
+
+    /// IO_WRITE data goes through the area when it fits.
+    pub fn place_io_data(&self, kind: &mut call::Kind) {
+        if let call::Kind::PluginIo(io) = kind
+            && !io.buf.is_empty()
+            && self.area.put(&io.buf)
+        {
+            io.area_len = Some(io.buf.len() as u32);
+            io.buf = Vec::new();
+        }
+    }
+
+    /// IO_READ data the runner left in the area becomes the result's `buf`.
+    pub fn fetch_io_data(&self, mut result: CallResult) -> Result<CallResult, Failure> {
+        if let Some(call_result::Payload::Io(io)) = &mut result.payload
+            && let Some(len) = io.area_len.take()
+        {
+            io.buf = self.area.get(len as usize).ok_or_else(|| {
+                Failure(format!(
+                    "protocol violation: {len} bytes of IO_READ data announced, the I/O area has {}",
+                    self.area.len()
+                ))
+            })?;
+        }
+        Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sidecar_proto::{IoRequest, IoResult};
+
+    fn channel() -> (CallChannel, Area, tokio::runtime::Runtime) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (ours, _theirs) = UnixStream::pair().unwrap();
+        let (area, fd) = Area::create().unwrap();
+        let runner_view = Area::open(fd).unwrap();
+        let _enter = rt.enter();
+        let channel = CallChannel::new(ours, area, Duration::ZERO).unwrap();
+        drop(_enter);
+        (channel, runner_view, rt)
+    }
+
+    fn io_result(area_len: Option<u32>) -> CallResult {
+        CallResult {
+            id: 1,
+            rc: 0,
+            payload: Some(call_result::Payload::Io(IoResult {
+                area_len,
+                ..Default::default()
+            })),
+        }
+    }
+
+    #[test]
+    fn io_data_travels_through_the_area() {
+        let (channel, runner, _rt) = channel();
+        let mut kind = call::Kind::PluginIo(IoRequest {
+            buf: b"written by the core".to_vec(),
+            ..Default::default()
+        });
+        channel.place_io_data(&mut kind);
+        let call::Kind::PluginIo(io) = &kind else {
+            unreachable!()
+        };
+        assert_eq!((io.area_len, io.buf.len()), (Some(19), 0));
+        assert_eq!(runner.get(19).unwrap(), b"written by the core");
+
+        assert!(runner.put(b"read by the plugin"));
+        let result = channel.fetch_io_data(io_result(Some(18))).unwrap();
+        let Some(call_result::Payload::Io(io)) = result.payload else {
+            unreachable!()
+        };
+        assert_eq!(io.buf, b"read by the plugin");
+    }
+
+    #[test]
+    fn a_length_beyond_the_area_is_a_protocol_violation() {
+        let (channel, _runner, _rt) = channel();
+        let err = channel
+            .fetch_io_data(io_result(Some(u32::MAX)))
+            .unwrap_err();
+        assert!(
+            err.0.contains("protocol violation: 4294967295 bytes"),
+            "{err}"
+        );
+    }
+}
