@@ -1,9 +1,9 @@
 //! The descriptor side channel of a session.
 //!
-//! HTTP/2 cannot carry descriptors, so each session has a second socket, a
-//! SOCK_SEQPACKET pair, on which the runner sends a descriptor together with
-//! an 8-byte token; the gRPC message that needs the descriptor names the same
-//! token. Seqpacket keeps every (token, descriptor) pair one datagram.
+//! Each session has a socket of its own for descriptors, a SOCK_SEQPACKET
+//! pair, on which the runner sends a descriptor together with an 8-byte
+//! token; the message that needs the descriptor names the same token.
+//! Seqpacket keeps every (token, descriptor) pair one datagram.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};

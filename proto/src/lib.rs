@@ -1,7 +1,9 @@
 //! Generated types of the shim <-> runner protocol (`proto/sidecar/v1/session.proto`).
 //!
-//! The `.proto` file is the documentation of the conversation; this crate only
-//! adds the version constants both sides compare in the handshake.
+//! The `.proto` file is the documentation of the conversation; this crate
+//! adds the version constants both sides compare in the handshake and the
+//! session's other carriers: the call channel's framing (`frames`), the
+//! descriptor channel (`fdpass`) and the shared I/O area (`area`).
 
 #![allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 

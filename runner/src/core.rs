@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use sidecar_proto::area::Area;
 use sidecar_proto::frames::{Channel, Writer};
 use sidecar_proto::{
     Call, CallResult, Callback, CallbackReply, Log, RunnerMessage, ShimMessage, callback, log,
@@ -64,6 +65,8 @@ struct Link {
     next_id: AtomicU64,
     fd_socket: OwnedFd,
     next_token: AtomicU64,
+    /// IO_READ/IO_WRITE data (`sidecar_proto::area`).
+    area: Area,
 }
 
 static LINK: OnceLock<Link> = OnceLock::new();
@@ -82,8 +85,9 @@ fn lock_reader(link: &Link) -> std::sync::MutexGuard<'_, Channel> {
 }
 
 /// Installs the link to the shim; done once by the session.
-pub(crate) fn install(channel: Channel, fd_socket: OwnedFd) -> io::Result<()> {
+pub(crate) fn install(channel: Channel, fd_socket: OwnedFd, area: Area) -> io::Result<()> {
     let link = Link {
+        area,
         writer: Mutex::new(channel.writer()?),
         reader: Mutex::new(channel),
         in_call: AtomicBool::new(false),
@@ -130,6 +134,20 @@ pub(crate) fn next_call() -> io::Result<Call> {
             }
         }
     }
+}
+
+/// Puts IO_READ data where the shim takes it from: the I/O area. Returns
+/// its length for the result's `area_len`, or `None` when it must travel in
+/// the message (no session, or too big). Only for the call in progress.
+pub fn stage_read_data(data: &[u8]) -> Option<u32> {
+    let link = LINK.get()?;
+    link.area.put(data).then_some(data.len() as u32)
+}
+
+/// The IO_WRITE data the shim left in the I/O area (`len` from the call's
+/// `area_len`); `None` if `len` exceeds the area.
+pub(crate) fn written_data(len: u32) -> Option<Vec<u8>> {
+    LINK.get()?.area.get(len as usize)
 }
 
 /// Sends the result of the call in progress; core functions end with it.

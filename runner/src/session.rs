@@ -17,8 +17,7 @@ use sidecar_proto::area::Area;
 use sidecar_proto::frames::Channel;
 use sidecar_proto::runner_server::{Runner, RunnerServer};
 use sidecar_proto::{
-    Call, CallResult, RunnerMessage, ShimMessage, Welcome, call, call_result, runner_message,
-    shim_message,
+    Call, CallResult, RunnerMessage, ShimMessage, Welcome, call, runner_message, shim_message,
 };
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio_stream::{Stream, StreamExt};
@@ -112,7 +111,7 @@ fn serve(fds: Inherited) -> anyhow::Result<()> {
     let python_version = Python::with_gil(|py| py.version().to_string());
 
     let area = Area::open(fds.area)?;
-    core::install(Channel::from_fd(fds.calls), fds.fdpass)?;
+    core::install(Channel::from_fd(fds.calls), fds.fdpass, area)?;
     let (out_tx, out_rx) = unbounded_channel::<RunnerMessage>();
 
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -165,9 +164,8 @@ fn serve(fds: Inherited) -> anyhow::Result<()> {
                 anyhow::bail!("protocol violation: call {id} without a kind");
             };
             let last = matches!(kind, call::Kind::FreePlugin(_));
-            take_from_area(&mut kind, &area)?;
-            let (rc, mut payload) = plugin.dispatch(py, kind);
-            put_into_area(&mut payload, &area);
+            take_written_data(&mut kind)?;
+            let (rc, payload) = plugin.dispatch(py, kind);
             core::finish_call(CallResult { id, rc, payload })?;
             if last {
                 return Ok(());
@@ -180,29 +178,19 @@ fn serve(fds: Inherited) -> anyhow::Result<()> {
     outcome
 }
 
-/// IO_WRITE data the shim left in the area becomes the request's `buf`.
-fn take_from_area(kind: &mut call::Kind, area: &Area) -> anyhow::Result<()> {
+/// IO_WRITE data the shim left in the I/O area becomes the request's `buf`.
+/// (IO_READ data goes the other way in `bareosfd::io_packet_back`.)
+fn take_written_data(kind: &mut call::Kind) -> anyhow::Result<()> {
     if let call::Kind::PluginIo(io) = kind
         && let Some(len) = io.area_len.take()
     {
-        io.buf = area.get(len as usize).ok_or_else(|| {
+        io.buf = core::written_data(len).ok_or_else(|| {
             anyhow::anyhow!(
                 "protocol violation: {len} bytes of IO_WRITE data do not fit the I/O area"
             )
         })?;
     }
     Ok(())
-}
-
-/// IO_READ data goes back through the area when it fits.
-fn put_into_area(payload: &mut Option<call_result::Payload>, area: &Area) {
-    if let Some(call_result::Payload::Io(io)) = payload
-        && !io.buf.is_empty()
-        && area.put(&io.buf)
-    {
-        io.area_len = Some(io.buf.len() as u32);
-        io.buf = Vec::new();
-    }
 }
 
 /// What the one session needs; taken by the first (and only) `Session` call.

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use sidecar_proto::{CallResult, call};
+use sidecar_proto::{CallResult, IoRequest, call, call_result};
 
 pub use crate::session::{Canceller, CoreHandler, Failure};
 
@@ -21,6 +21,32 @@ pub trait Backend: Send {
         deadline: Duration,
         core: &mut dyn CoreHandler,
     ) -> Result<CallResult, Failure>;
+    /// One pluginIO call with the core's buffer: IO_WRITE data is taken
+    /// from it and IO_READ data put into it, so a backend that can move
+    /// data without messages (a session's I/O area) avoids the copies. The
+    /// result's IO_READ `buf` is then empty; the number of bytes placed in
+    /// the buffer comes back alongside.
+    fn plugin_io(
+        &mut self,
+        mut req: IoRequest,
+        buf: IoBuffer<'_>,
+        deadline: Duration,
+        core: &mut dyn CoreHandler,
+    ) -> Result<(CallResult, usize), Failure> {
+        if let IoBuffer::Write(data) = &buf {
+            req.buf = data.to_vec();
+        }
+        let mut result = self.call(call::Kind::PluginIo(req), deadline, core)?;
+        let mut placed = 0;
+        if let (IoBuffer::Read(out), Some(call_result::Payload::Io(io))) =
+            (buf, &mut result.payload)
+        {
+            placed = io.buf.len().min(out.len());
+            out[..placed].copy_from_slice(&io.buf[..placed]);
+            io.buf = Vec::new();
+        }
+        Ok((result, placed))
+    }
     /// The descriptor sent along with a result under `token`.
     fn receive_fd(&self, token: u64) -> Result<OwnedFd, Failure>;
     /// After freePlugin: release everything; `Some` is a complaint.
@@ -33,6 +59,16 @@ pub trait Backend: Send {
     fn canceller(&self) -> Option<Canceller>;
     /// The Python version, for the debug log.
     fn python_version(&self) -> String;
+}
+
+/// The core's data buffer of one pluginIO call.
+pub enum IoBuffer<'a> {
+    /// IO_WRITE: the bytes to write.
+    Write(&'a [u8]),
+    /// IO_READ: where the bytes go (the core's buffer of `count` bytes).
+    Read(&'a mut [u8]),
+    /// Any other function, or no buffer.
+    None,
 }
 
 /// Makes the backend of a new instance; `module_dir` is the daemon's plugin
@@ -58,6 +94,16 @@ impl Backend for crate::session::Session {
         core: &mut dyn CoreHandler,
     ) -> Result<CallResult, Failure> {
         crate::session::Session::call(self, kind, deadline, core)
+    }
+
+    fn plugin_io(
+        &mut self,
+        req: IoRequest,
+        buf: IoBuffer<'_>,
+        deadline: Duration,
+        core: &mut dyn CoreHandler,
+    ) -> Result<(CallResult, usize), Failure> {
+        crate::session::Session::plugin_io(self, req, buf, deadline, core)
     }
 
     fn receive_fd(&self, token: u64) -> Result<OwnedFd, Failure> {

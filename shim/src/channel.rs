@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use sidecar_proto::area::Area;
 use sidecar_proto::frames::{self, Decoder, Filled, Wait};
-use sidecar_proto::{CallResult, RunnerMessage, ShimMessage, call, call_result};
+use sidecar_proto::{
+    CallResult, IoRequest, IoResult, RunnerMessage, ShimMessage, call, call_result,
+};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
@@ -102,15 +104,51 @@ impl CallChannel {
         self.socket.get_ref().as_fd()
     }
 
-    /// IO_WRITE data goes through the area when it fits.
+    /// IO_WRITE data in a request goes through the area when it fits.
     pub fn place_io_data(&self, kind: &mut call::Kind) {
         if let call::Kind::PluginIo(io) = kind
             && !io.buf.is_empty()
-            && self.area.put(&io.buf)
         {
-            io.area_len = Some(io.buf.len() as u32);
-            io.buf = Vec::new();
+            let data = std::mem::take(&mut io.buf);
+            self.place_write_data(io, &data);
         }
+    }
+
+    /// `data` (IO_WRITE) into the area, or into the request if it does not
+    /// fit.
+    pub fn place_write_data(&self, req: &mut IoRequest, data: &[u8]) {
+        if self.area.put(data) {
+            req.area_len = Some(data.len() as u32);
+        } else {
+            req.buf = data.to_vec();
+        }
+    }
+
+    /// IO_READ data of a result (in the area or in the message) into `out`,
+    /// at most `out.len()` bytes; returns how many.
+    pub fn take_read_data(&self, io: &mut IoResult, out: &mut [u8]) -> Result<usize, Failure> {
+        match io.area_len.take() {
+            Some(len) => {
+                let len = (len as usize).min(out.len());
+                if !self.area.get_into(&mut out[..len]) {
+                    return Err(self.beyond_area(len));
+                }
+                Ok(len)
+            }
+            None => {
+                let len = io.buf.len().min(out.len());
+                out[..len].copy_from_slice(&io.buf[..len]);
+                io.buf = Vec::new();
+                Ok(len)
+            }
+        }
+    }
+
+    fn beyond_area(&self, len: usize) -> Failure {
+        Failure(format!(
+            "protocol violation: {len} bytes of IO_READ data announced, the I/O area has {}",
+            self.area.len()
+        ))
     }
 
     /// IO_READ data the runner left in the area becomes the result's `buf`.
@@ -118,12 +156,10 @@ impl CallChannel {
         if let Some(call_result::Payload::Io(io)) = &mut result.payload
             && let Some(len) = io.area_len.take()
         {
-            io.buf = self.area.get(len as usize).ok_or_else(|| {
-                Failure(format!(
-                    "protocol violation: {len} bytes of IO_READ data announced, the I/O area has {}",
-                    self.area.len()
-                ))
-            })?;
+            io.buf = self
+                .area
+                .get(len as usize)
+                .ok_or_else(|| self.beyond_area(len as usize))?;
         }
         Ok(result)
     }
@@ -132,7 +168,6 @@ impl CallChannel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sidecar_proto::{IoRequest, IoResult};
 
     fn channel() -> (CallChannel, Area, tokio::runtime::Runtime) {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -179,6 +214,21 @@ mod tests {
             unreachable!()
         };
         assert_eq!(io.buf, b"read by the plugin");
+    }
+
+    #[test]
+    fn data_larger_than_the_area_stays_in_the_message() {
+        let (channel, _runner, _rt) = channel();
+        let big = vec![7u8; sidecar_proto::area::AREA_BYTES + 1];
+        let mut kind = call::Kind::PluginIo(IoRequest {
+            buf: big.clone(),
+            ..Default::default()
+        });
+        channel.place_io_data(&mut kind);
+        let call::Kind::PluginIo(io) = &kind else {
+            unreachable!()
+        };
+        assert_eq!((io.area_len, &io.buf), (None, &big));
     }
 
     #[test]

@@ -248,6 +248,21 @@ mod tests {
         assert_eq!(c.runner, dir.join("sidecar/sidecar-runner"));
         assert!(c.source.is_none());
         assert_eq!(c.deadlines.file, 600.0);
+        assert_eq!(c.busy_wait, Duration::from_micros(50));
+    }
+
+    #[test]
+    fn busy_wait_is_bounded() {
+        let dir = scratch("busy");
+        std::fs::write(dir.join(CONFIG_FILE), "busy_wait_us = 0\n").unwrap();
+        assert_eq!(Config::load_from(&dir).unwrap().busy_wait, Duration::ZERO);
+        std::fs::write(dir.join(CONFIG_FILE), "busy_wait_us = 20000\n").unwrap();
+        let err = Config::load_from(&dir).unwrap_err();
+        assert!(
+            err.contains("busy_wait_us = 20000 is more than 10000"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

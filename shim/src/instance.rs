@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::ffi::{CString, c_char};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use sidecar_proto::{self as pb, call, call_result, event};
 
@@ -19,7 +20,7 @@ use crate::config::{Config, Deadlines};
 use crate::core::Core;
 use crate::limits;
 use crate::packets;
-use crate::session::{Canceller, Session};
+use crate::session::{Canceller, Failure, Session};
 
 /// The events python3-fd registers in newPlugin (python-api §5.1).
 const PYTHON3_FD_EVENTS: [u32; 9] = [
@@ -303,18 +304,17 @@ impl Instance {
             .get(&core_fd)
             .map_or(core_fd, |(_, theirs)| *theirs);
         let func = io.func;
-        let result = self.call(
-            &mut state,
-            core,
-            call::Kind::PluginIo(req),
-            Kind::Io,
-            "plugin_io",
-        );
+        // SAFETY: the core's buffer holds `count` bytes and is the plugin's
+        // for the duration of this call; `buf` is dropped before it ends.
+        let buf = unsafe { packets::io_buffer(io) };
+        let result = self.run(&mut state, core, Kind::Io, "plugin_io", |b, d, core| {
+            b.plugin_io(req, buf, d, core)
+        });
         if func == abi::io::CLOSE {
             // The core never closes a descriptor it got from a plugin (D10).
             state.fds.remove(&core_fd);
         }
-        let Some(result) = result else {
+        let Some((result, placed)) = result else {
             io.status = -1;
             io.io_errno = libc::EIO;
             return bRC_Error;
@@ -328,15 +328,9 @@ impl Instance {
         io.lerror = back.lerror;
         io.win32 = back.win32;
         if func == abi::io::READ && back.status > 0 {
-            // Never write past the core's buffer, whatever the runner says.
-            let n = (back.status as usize)
-                .min(back.buf.len())
-                .min(io.count.max(0) as usize);
-            if !io.buf.is_null() {
-                // SAFETY: the core's read buffer holds `count` bytes; n <= count.
-                unsafe { std::ptr::copy_nonoverlapping(back.buf.as_ptr(), io.buf.cast::<u8>(), n) };
-            }
-            io.status = n as i32;
+            // Never claim more than was placed in the core's buffer (at most
+            // `count`), whatever the runner says.
+            io.status = (back.status as usize).min(placed) as i32;
         }
         if has_filedes {
             io.filedes = match self.adopt_fd(&mut state, core, back.fd_token, back.filedes) {
@@ -576,6 +570,22 @@ impl Instance {
         if matches!(state.runner, Runner::NotStarted) {
             self.start(state, core, command.as_ref());
         }
+        self.run(state, core, deadline, name, |b, d, core| {
+            b.call(kind, d, core)
+        })
+    }
+
+    /// Runs `op` on the running backend under the deadline of its kind. On
+    /// failure the runner is ended, the job gets a fatal message naming the
+    /// cause, and `None` is returned.
+    fn run<R>(
+        &self,
+        state: &mut State,
+        core: &mut Core,
+        deadline: Kind,
+        name: &str,
+        op: impl FnOnce(&mut dyn Backend, Duration, &mut Core) -> Result<R, Failure>,
+    ) -> Option<R> {
         let Runner::Running(session) = &mut state.runner else {
             return None;
         };
@@ -586,7 +596,7 @@ impl Instance {
             Kind::Io => d.io,
             Kind::Shutdown => d.shutdown,
         };
-        match session.call(kind, Deadlines::get(secs), core) {
+        match op(session.as_mut(), Deadlines::get(secs), core) {
             Ok(result) => Some(result),
             Err(failure) => {
                 let Runner::Running(session) = std::mem::replace(&mut state.runner, Runner::Gone)

@@ -3,10 +3,12 @@
 //!
 //! The daemon sees an ordinary plugin exporting `loadPlugin`/`unloadPlugin`
 //! (ABI: `abi`). Each job's instance starts its own `sidecar-runner` and
-//! forwards every plugin call to it over one gRPC session (`session`); what
-//! the plugin asks of the daemon comes back on the same session and runs on
-//! the calling daemon thread (`core`). Descriptors for "I/O in core" come
-//! over a side channel, so bulk data never crosses the session.
+//! forwards every plugin call to it over one session (`session`: a gRPC
+//! control stream plus the call channel, `channel`); what the plugin asks of
+//! the daemon comes back on the call channel and runs on the calling daemon
+//! thread (`core`). Descriptors for "I/O in core" come over a side channel
+//! and plugin_io data through shared memory, so bulk data never travels in
+//! messages.
 //!
 //! Layout: `entry` is the FFI edge, `instance` the per-job logic, `packets`
 //! the C <-> message conversions, `process` the child process, `config` the

@@ -7,6 +7,7 @@ use std::ffi::{CStr, CString, c_char, c_void};
 use sidecar_proto as pb;
 
 use crate::abi::{self, FOPTS_BYTES, io_pkt, restore_object_pkt, restore_pkt, save_pkt};
+use crate::backend::IoBuffer;
 
 /// Bytes of a C string, `None` for NULL.
 ///
@@ -207,18 +208,12 @@ pub fn io_pkt_has_filedes(io: &io_pkt) -> bool {
     io.pkt_size >= std::mem::size_of::<io_pkt>() as i32
 }
 
-/// The request part of an io_pkt. `filedes` is filled in by the caller
-/// (translated to the runner's number).
+/// The request part of an io_pkt, without the data (see [`io_buffer`]).
+/// `filedes` is filled in by the caller (translated to the runner's number).
 ///
 /// # Safety
-/// `io` points to a valid io_pkt; for IO_WRITE `buf` holds `count` bytes.
+/// `io` points to a valid io_pkt.
 pub unsafe fn io_request(io: &io_pkt) -> pb::IoRequest {
-    let buf = if io.func == abi::io::WRITE && io.count > 0 && !io.buf.is_null() {
-        // SAFETY: for IO_WRITE the core's buffer holds `count` bytes.
-        unsafe { std::slice::from_raw_parts(io.buf.cast::<u8>(), io.count as usize) }.to_vec()
-    } else {
-        Vec::new()
-    };
     pb::IoRequest {
         func: io.func,
         count: io.count,
@@ -226,11 +221,35 @@ pub unsafe fn io_request(io: &io_pkt) -> pb::IoRequest {
         mode: io.mode,
         // SAFETY: fname is NULL or a C string.
         fname: unsafe { bytes_of(io.fname) },
-        buf,
+        buf: Vec::new(),
         area_len: None,
         whence: io.whence,
         offset: io.offset,
         filedes: -1,
+    }
+}
+
+/// The core's data buffer of an io_pkt: the bytes to write for IO_WRITE,
+/// the space to read into for IO_READ.
+///
+/// # Safety
+/// `io`'s `buf` (unless NULL) holds `count` bytes, and nothing else uses
+/// that buffer during `'a` (the caller picks `'a`: the plugin call).
+pub unsafe fn io_buffer<'a>(io: &io_pkt) -> IoBuffer<'a> {
+    if io.buf.is_null() || io.count <= 0 {
+        return IoBuffer::None;
+    }
+    let len = io.count as usize;
+    match io.func {
+        // SAFETY: the core's buffer holds `count` bytes (caller's promise).
+        abi::io::WRITE => {
+            IoBuffer::Write(unsafe { std::slice::from_raw_parts(io.buf.cast(), len) })
+        }
+        // SAFETY: as above; the core lends it to the plugin for this call.
+        abi::io::READ => {
+            IoBuffer::Read(unsafe { std::slice::from_raw_parts_mut(io.buf.cast(), len) })
+        }
+        _ => IoBuffer::None,
     }
 }
 

@@ -19,8 +19,8 @@ use sidecar_proto::area::Area;
 use sidecar_proto::frames::{self, Filled};
 use sidecar_proto::runner_client::RunnerClient;
 use sidecar_proto::{
-    Call, CallResult, Callback, CallbackReply, Hello, Log, RunnerMessage, ShimMessage, Welcome,
-    call, runner_message, shim_message,
+    Call, CallResult, Callback, CallbackReply, Hello, IoRequest, Log, RunnerMessage, ShimMessage,
+    Welcome, call, call_result, runner_message, shim_message,
 };
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
@@ -28,6 +28,7 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::Streaming;
 use tonic::transport::{Endpoint, Uri};
 
+use crate::backend::IoBuffer;
 use crate::channel::CallChannel;
 use crate::config::{Config, Deadlines};
 use crate::limits::Launch;
@@ -239,8 +240,43 @@ impl Session {
     }
 
     /// Makes one plugin call and serves the runner's callbacks until its
-    /// result arrives or `deadline` expires.
+    /// result arrives or `deadline` expires. plugin_io data travels through
+    /// the I/O area when it fits.
     pub fn call(
+        &mut self,
+        mut kind: call::Kind,
+        deadline: Duration,
+        core: &mut dyn CoreHandler,
+    ) -> Result<CallResult, Failure> {
+        self.calls.place_io_data(&mut kind);
+        let result = self.exchange(kind, deadline, core)?;
+        self.calls.fetch_io_data(result)
+    }
+
+    /// pluginIO straight between the core's buffer and the I/O area (see
+    /// [`Backend::plugin_io`](crate::backend::Backend::plugin_io)).
+    pub fn plugin_io(
+        &mut self,
+        mut req: IoRequest,
+        buf: IoBuffer<'_>,
+        deadline: Duration,
+        core: &mut dyn CoreHandler,
+    ) -> Result<(CallResult, usize), Failure> {
+        if let IoBuffer::Write(data) = buf {
+            self.calls.place_write_data(&mut req, data);
+        }
+        let mut result = self.exchange(call::Kind::PluginIo(req), deadline, core)?;
+        let placed = match (buf_for_read(buf), &mut result.payload) {
+            (Some(out), Some(call_result::Payload::Io(io))) => {
+                self.calls.take_read_data(io, out)?
+            }
+            _ => 0,
+        };
+        Ok((result, placed))
+    }
+
+    /// One call on the call channel, as it is.
+    fn exchange(
         &mut self,
         kind: call::Kind,
         deadline: Duration,
@@ -269,8 +305,6 @@ impl Session {
         }
         let id = self.next_id;
         self.next_id += 1;
-        let mut kind = kind;
-        self.calls.place_io_data(&mut kind);
         let request = ShimMessage {
             kind: Some(shim_message::Kind::Call(Call {
                 id,
@@ -512,6 +546,13 @@ async fn handshake(
     }
 }
 
+fn buf_for_read(buf: IoBuffer<'_>) -> Option<&mut [u8]> {
+    match buf {
+        IoBuffer::Read(out) => Some(out),
+        _ => None,
+    }
+}
+
 /// Handles what has arrived on the call channel: callbacks are executed
 /// and answered, logs emitted; the result of call `id` ends the call.
 fn serve_frames(
@@ -523,9 +564,7 @@ fn serve_frames(
 ) -> Result<Option<CallResult>, Failure> {
     while let Some(msg) = calls.next_message()? {
         match msg.kind {
-            Some(runner_message::Kind::Result(r)) if r.id == id => {
-                return calls.fetch_io_data(r).map(Some);
-            }
+            Some(runner_message::Kind::Result(r)) if r.id == id => return Ok(Some(r)),
             Some(runner_message::Kind::Result(r)) => {
                 return Err(Failure(format!(
                     "protocol violation: result for call {} while waiting for call {id}",

@@ -172,12 +172,15 @@ pub fn get<'py>(py: Python<'py>, o: &Obj) -> Option<Bound<'py, PyAny>> {
         .filter(|o| !o.is_none())
 }
 
-/// The contents of a `bytes` or `bytearray`, else `None`.
-pub fn bytes_like(o: &Bound<'_, PyAny>) -> Option<Vec<u8>> {
+/// Runs `f` on the contents of a `bytes` or `bytearray` (without copying
+/// them), else `None`.
+pub fn with_bytes_like<R>(o: &Bound<'_, PyAny>, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
     if let Ok(b) = o.downcast::<PyByteArray>() {
-        Some(b.to_vec())
+        // SAFETY: the GIL is held and `f` runs no Python code (it gets plain
+        // bytes), so nothing can resize or free the bytearray meanwhile.
+        Some(f(unsafe { b.as_bytes() }))
     } else {
-        o.downcast::<PyBytes>().ok().map(|b| b.as_bytes().to_vec())
+        o.downcast::<PyBytes>().ok().map(|b| f(b.as_bytes()))
     }
 }
 

@@ -283,30 +283,44 @@ pub fn io_packet_back(obj: &Bound<'_, PyAny>, func: i32, count: i32) -> pb::IoRe
     if func != IO_READ || io.status <= 0 {
         return out;
     }
-    let Some(data) = attr::get(py, &io.buf).and_then(|b| attr::bytes_like(&b)) else {
+    let Some(buf) = attr::get(py, &io.buf) else {
         return out;
     };
     let count = i64::from(count.max(0));
-    if data.len() as i64 > count || i64::from(io.status) > count {
+    let status = io.status;
+    let staged = attr::with_bytes_like(&buf, |data| {
+        if data.len() as i64 > count || i64::from(status) > count {
+            return None;
+        }
+        let n = (status as usize).min(data.len());
+        // Straight into the shim's I/O area when there is one.
+        let area_len = crate::core::stage_read_data(&data[..n]);
+        let inline = if area_len.is_some() {
+            Vec::new()
+        } else {
+            data[..n].to_vec()
+        };
+        Some((n, data.len(), area_len, inline))
+    });
+    let Some(staged) = staged else {
+        return out;
+    };
+    let Some((n, len, area_len, inline)) = staged else {
         out.status = -1;
         return out;
-    }
-    let mut n = io.status as usize;
-    if data.len() < n {
+    };
+    if len < status as usize {
         let _ = crate::core::job_message(
             M_WARNING,
             format!(
-                "python3-fd-mod: plugin_io: IO_READ status {} is larger than len(iop.buf) {}; \
-                 only {} bytes were read",
-                io.status,
-                data.len(),
-                data.len()
+                "python3-fd-mod: plugin_io: IO_READ status {status} is larger than len(iop.buf) \
+                 {len}; only {len} bytes were read"
             ),
         );
-        n = data.len();
-        out.status = n as i32;
     }
-    out.buf = data[..n].to_vec();
+    out.status = n as i32;
+    out.area_len = area_len;
+    out.buf = inline;
     out
 }
 
