@@ -10,9 +10,7 @@ use std::time::Duration;
 
 use sidecar_proto::area::Area;
 use sidecar_proto::frames::{self, Decoder, Filled, Wait};
-use sidecar_proto::{
-    CallResult, IoRequest, IoResult, RunnerMessage, ShimMessage, call, call_result,
-};
+use sidecar_proto::{IoRequest, IoResult, RunnerMessage, ShimMessage};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
@@ -104,16 +102,6 @@ impl CallChannel {
         self.socket.get_ref().as_fd()
     }
 
-    /// IO_WRITE data in a request goes through the area when it fits.
-    pub fn place_io_data(&self, kind: &mut call::Kind) {
-        if let call::Kind::PluginIo(io) = kind
-            && !io.buf.is_empty()
-        {
-            let data = std::mem::take(&mut io.buf);
-            self.place_write_data(io, &data);
-        }
-    }
-
     /// `data` (IO_WRITE) into the area, or into the request if it does not
     /// fit.
     pub fn place_write_data(&self, req: &mut IoRequest, data: &[u8]) {
@@ -128,11 +116,13 @@ impl CallChannel {
     /// at most `out.len()` bytes; returns how many.
     pub fn take_read_data(&self, io: &mut IoResult, out: &mut [u8]) -> Result<usize, Failure> {
         match io.area_len.take() {
+            Some(len) if len as usize > self.area.len() => Err(Failure(format!(
+                "protocol violation: {len} bytes of IO_READ data announced, the I/O area has {}",
+                self.area.len()
+            ))),
             Some(len) => {
                 let len = (len as usize).min(out.len());
-                if !self.area.get_into(&mut out[..len]) {
-                    return Err(self.beyond_area(len));
-                }
+                self.area.get_into(&mut out[..len]);
                 Ok(len)
             }
             None => {
@@ -142,26 +132,6 @@ impl CallChannel {
                 Ok(len)
             }
         }
-    }
-
-    fn beyond_area(&self, len: usize) -> Failure {
-        Failure(format!(
-            "protocol violation: {len} bytes of IO_READ data announced, the I/O area has {}",
-            self.area.len()
-        ))
-    }
-
-    /// IO_READ data the runner left in the area becomes the result's `buf`.
-    pub fn fetch_io_data(&self, mut result: CallResult) -> Result<CallResult, Failure> {
-        if let Some(call_result::Payload::Io(io)) = &mut result.payload
-            && let Some(len) = io.area_len.take()
-        {
-            io.buf = self
-                .area
-                .get(len as usize)
-                .ok_or_else(|| self.beyond_area(len as usize))?;
-        }
-        Ok(result)
     }
 }
 
@@ -183,59 +153,57 @@ mod tests {
         (channel, runner_view, rt)
     }
 
-    fn io_result(area_len: Option<u32>) -> CallResult {
-        CallResult {
-            id: 1,
-            rc: 0,
-            payload: Some(call_result::Payload::Io(IoResult {
-                area_len,
-                ..Default::default()
-            })),
+    fn read_result(area_len: Option<u32>) -> IoResult {
+        IoResult {
+            area_len,
+            ..Default::default()
         }
     }
 
     #[test]
     fn io_data_travels_through_the_area() {
         let (channel, runner, _rt) = channel();
-        let mut kind = call::Kind::PluginIo(IoRequest {
-            buf: b"written by the core".to_vec(),
-            ..Default::default()
-        });
-        channel.place_io_data(&mut kind);
-        let call::Kind::PluginIo(io) = &kind else {
-            unreachable!()
-        };
-        assert_eq!((io.area_len, io.buf.len()), (Some(19), 0));
+        let mut req = IoRequest::default();
+        channel.place_write_data(&mut req, b"written by the core");
+        assert_eq!((req.area_len, req.buf.len()), (Some(19), 0));
         assert_eq!(runner.get(19).unwrap(), b"written by the core");
 
         assert!(runner.put(b"read by the plugin"));
-        let result = channel.fetch_io_data(io_result(Some(18))).unwrap();
-        let Some(call_result::Payload::Io(io)) = result.payload else {
-            unreachable!()
-        };
-        assert_eq!(io.buf, b"read by the plugin");
+        let mut core_buf = [0u8; 64];
+        let n = channel
+            .take_read_data(&mut read_result(Some(18)), &mut core_buf)
+            .unwrap();
+        assert_eq!(&core_buf[..n], b"read by the plugin");
     }
 
     #[test]
     fn data_larger_than_the_area_stays_in_the_message() {
         let (channel, _runner, _rt) = channel();
         let big = vec![7u8; sidecar_proto::area::AREA_BYTES + 1];
-        let mut kind = call::Kind::PluginIo(IoRequest {
-            buf: big.clone(),
+        let mut req = IoRequest::default();
+        channel.place_write_data(&mut req, &big);
+        assert_eq!((req.area_len, &req.buf), (None, &big));
+
+        let mut io = IoResult {
+            buf: b"inline".to_vec(),
             ..Default::default()
-        });
-        channel.place_io_data(&mut kind);
-        let call::Kind::PluginIo(io) = &kind else {
-            unreachable!()
         };
-        assert_eq!((io.area_len, &io.buf), (None, &big));
+        let mut core_buf = [0u8; 4];
+        assert_eq!(channel.take_read_data(&mut io, &mut core_buf).unwrap(), 4);
+        assert_eq!(&core_buf, b"inli");
     }
 
     #[test]
-    fn a_length_beyond_the_area_is_a_protocol_violation() {
-        let (channel, _runner, _rt) = channel();
+    fn announced_lengths_never_overrun_the_area_or_the_core_buffer() {
+        let (channel, runner, _rt) = channel();
+        assert!(runner.put(&[1u8; 100]));
+        let mut core_buf = [0u8; 16];
+        let n = channel
+            .take_read_data(&mut read_result(Some(100)), &mut core_buf)
+            .unwrap();
+        assert_eq!(n, 16);
         let err = channel
-            .fetch_io_data(io_result(Some(u32::MAX)))
+            .take_read_data(&mut read_result(Some(u32::MAX)), &mut core_buf)
             .unwrap_err();
         assert!(
             err.0.contains("protocol violation: 4294967295 bytes"),

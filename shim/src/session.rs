@@ -239,20 +239,6 @@ impl Session {
         }
     }
 
-    /// Makes one plugin call and serves the runner's callbacks until its
-    /// result arrives or `deadline` expires. plugin_io data travels through
-    /// the I/O area when it fits.
-    pub fn call(
-        &mut self,
-        mut kind: call::Kind,
-        deadline: Duration,
-        core: &mut dyn CoreHandler,
-    ) -> Result<CallResult, Failure> {
-        self.calls.place_io_data(&mut kind);
-        let result = self.exchange(kind, deadline, core)?;
-        self.calls.fetch_io_data(result)
-    }
-
     /// pluginIO straight between the core's buffer and the I/O area (see
     /// [`Backend::plugin_io`](crate::backend::Backend::plugin_io)).
     pub fn plugin_io(
@@ -265,7 +251,7 @@ impl Session {
         if let IoBuffer::Write(data) = buf {
             self.calls.place_write_data(&mut req, data);
         }
-        let mut result = self.exchange(call::Kind::PluginIo(req), deadline, core)?;
+        let mut result = self.call(call::Kind::PluginIo(req), deadline, core)?;
         let placed = match (buf_for_read(buf), &mut result.payload) {
             (Some(out), Some(call_result::Payload::Io(io))) => {
                 self.calls.take_read_data(io, out)?
@@ -275,8 +261,10 @@ impl Session {
         Ok((result, placed))
     }
 
-    /// One call on the call channel, as it is.
-    fn exchange(
+    /// Makes one plugin call and serves the runner's callbacks until its
+    /// result arrives or `deadline` expires. (pluginIO goes through
+    /// [`Session::plugin_io`], which moves its data through the I/O area.)
+    pub fn call(
         &mut self,
         kind: call::Kind,
         deadline: Duration,
