@@ -7,7 +7,7 @@
 //! sub-interpreters, so C extensions work).
 
 use std::os::fd::BorrowedFd;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use pyo3::exceptions::PyModuleNotFoundError;
 use pyo3::prelude::*;
@@ -84,6 +84,11 @@ const EVENT_CANCEL: u32 = 14;
 /// thread: the cancel event (set once, when the module is loaded).
 static LOADED: OnceLock<Py<PyModule>> = OnceLock::new();
 
+/// The thread running the plugin's cancel handler, if one was started:
+/// freePlugin waits for it, so what the handler logs reaches the job and
+/// the process does not end under it.
+static CANCEL_THREAD: Mutex<Option<std::thread::JoinHandle<()>>> = Mutex::new(None);
+
 /// Delivers bEventCancelCommand as python3-fd does (fd-call-sequences
 /// §11, python-api §2.6): on another thread, concurrently with whatever
 /// the main thread is running in Python (they interleave at bytecode
@@ -110,8 +115,9 @@ pub fn deliver_cancel() {
                 stdio::flush(py);
             })
         });
-    if let Err(e) = spawned {
-        tracing::error!("cannot start the cancel thread: {e}");
+    match spawned {
+        Ok(handle) => *CANCEL_THREAD.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle),
+        Err(e) => tracing::error!("cannot start the cancel thread: {e}"),
     }
 }
 
@@ -119,10 +125,18 @@ type Outcome = (i32, Option<call_result::Payload>);
 
 /// What python3-fd's `Py_EndInterpreter` at freePlugin does before the
 /// modules go (python-api §2.4): join the still-running non-daemon threads,
-/// then run the `atexit` handlers. The runner exits without finalizing
+/// then run the `atexit` handlers. (First, a cancel handler still running
+/// finishes.) The runner exits without finalizing
 /// Python, so without this neither would happen. A thread that never ends
 /// runs into the shim's deadline for the freePlugin call.
 fn end_interpreter(py: Python<'_>) {
+    let cancel = CANCEL_THREAD
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    if let Some(handle) = cancel {
+        let _ = py.allow_threads(|| handle.join());
+    }
     for (module, function) in [("threading", "_shutdown"), ("atexit", "_run_exitfuncs")] {
         if let Err(e) = py.import(module).and_then(|m| m.call_method0(function)) {
             report(py, &e);

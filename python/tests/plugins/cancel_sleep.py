@@ -1,7 +1,10 @@
 """Test plugin: one file whose IO_READ sleeps for a long time, and a
 bEventCancelCommand handler. Used to check that a cancel reaches Python on
 another thread while the job thread is blocked in plugin_io, and that the
-job still ends in bounded time."""
+job still ends in bounded time.
+
+Option `quick=1`: instead, an endless stream of empty files whose calls all
+return at once (the cancel then arrives between and during quick calls)."""
 
 import threading
 import time
@@ -13,11 +16,12 @@ from bareosfd import (
     IO_READ,
     M_INFO,
     bEventCancelCommand,
+    bRC_More,
     bRC_OK,
     iostat_do_in_plugin,
 )
 
-state = {"in_read": False}
+state = {"in_read": False, "quick": False, "files": 0}
 
 
 def load_bareos_plugin(plugindef):
@@ -26,6 +30,7 @@ def load_bareos_plugin(plugindef):
 
 
 def parse_plugin_definition(plugindef):
+    state["quick"] = "quick=1" in plugindef.split(":")
     return bRC_OK
 
 
@@ -40,6 +45,12 @@ def handle_plugin_event(event):
 
 
 def start_backup_file(savepkt):
+    if state["quick"]:
+        state["files"] += 1
+        savepkt.fname = "/cancel_sleep/quick-%d" % state["files"]
+        savepkt.type = FT_REG
+        savepkt.statp = bareosfd.StatPacket()
+        return bRC_OK
     savepkt.fname = "/cancel_sleep/blocked"
     savepkt.type = FT_REG
     statp = bareosfd.StatPacket()
@@ -49,12 +60,15 @@ def start_backup_file(savepkt):
 
 
 def end_backup_file():
-    return bRC_OK
+    return bRC_More if state["quick"] else bRC_OK
 
 
 def plugin_io(IOP):
     if IOP.func == IO_OPEN:
         IOP.status = iostat_do_in_plugin
+    elif IOP.func == IO_READ and state["quick"]:
+        IOP.buf = bytearray()
+        IOP.status = 0
     elif IOP.func == IO_READ:
         state["in_read"] = True
         time.sleep(60)

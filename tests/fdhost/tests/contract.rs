@@ -255,6 +255,49 @@ fn a_plugin_edits_the_fileset_at_plugin_command_time() {
     assert!(!restored(&w, &src.join("skip")).exists());
 }
 
+/// Calls that end within microseconds are served without the session's
+/// runtime (the quick path); a cancel must still reach the plugin, and
+/// what its handler logs must reach the job before it ends.
+#[test]
+fn cancel_reaches_the_plugin_between_quick_calls() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins = plugin_dir(tmp.path());
+    let archive = tmp.path().join("archive");
+    let plugin = plugin_string(&test_plugins(), "cancel_sleep", "quick=1");
+    let t0 = Instant::now();
+    let b = fdhost(&[
+        "backup",
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+        "--plugin",
+        &plugin,
+        "--archive",
+        archive.to_str().unwrap(),
+        "--cancel-after",
+        "1",
+    ]);
+    let took = t0.elapsed();
+    b.expect_failure();
+    assert!(took < Duration::from_secs(10), "the job took {took:?}");
+    let written: u64 = b
+        .stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("FD Files Written:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(
+        written > 10,
+        "a stream of quick calls ran before the cancel:\n{}",
+        b.all()
+    );
+    assert!(
+        b.stdout.contains("bEventCancelCommand on thread"),
+        "the handler ran and its message reached the job:\n{}",
+        b.all()
+    );
+    assert!(b.stdout.contains("Job canceled"), "{}", b.all());
+}
+
 #[test]
 fn cancel_reaches_the_plugin_and_ends_the_job_in_bounded_time() {
     let tmp = tempfile::tempdir().unwrap();
