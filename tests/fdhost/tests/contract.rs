@@ -255,17 +255,15 @@ fn a_plugin_edits_the_fileset_at_plugin_command_time() {
     assert!(!restored(&w, &src.join("skip")).exists());
 }
 
-/// Calls that end within microseconds are served without the session's
-/// runtime (the quick path); a cancel must still reach the plugin, and
-/// what its handler logs must reach the job before it ends.
-#[test]
-fn cancel_reaches_the_plugin_between_quick_calls() {
+/// A backup through `cancel_sleep` (with `options`) that fdhost cancels
+/// after one second; the run and how long it took.
+fn backup_cancelled_after_1s(options: &str) -> (Run, Duration) {
     let tmp = tempfile::tempdir().unwrap();
     let plugins = plugin_dir(tmp.path());
     let archive = tmp.path().join("archive");
-    let plugin = plugin_string(&test_plugins(), "cancel_sleep", "quick=1");
+    let plugin = plugin_string(&test_plugins(), "cancel_sleep", options);
     let t0 = Instant::now();
-    let b = fdhost(&[
+    let run = fdhost(&[
         "backup",
         "--plugin-dir",
         plugins.to_str().unwrap(),
@@ -275,8 +273,18 @@ fn cancel_reaches_the_plugin_between_quick_calls() {
         archive.to_str().unwrap(),
         "--cancel-after",
         "1",
+        "-d",
+        "10",
     ]);
-    let took = t0.elapsed();
+    (run, t0.elapsed())
+}
+
+/// Calls that end within microseconds are served without the session's
+/// runtime (the quick path); a cancel must still reach the plugin, and
+/// what its handler logs must reach the job before it ends.
+#[test]
+fn cancel_reaches_the_plugin_between_quick_calls() {
+    let (b, took) = backup_cancelled_after_1s("quick=1");
     b.expect_failure();
     assert!(took < Duration::from_secs(10), "the job took {took:?}");
     let written: u64 = b
@@ -300,25 +308,7 @@ fn cancel_reaches_the_plugin_between_quick_calls() {
 
 #[test]
 fn cancel_reaches_the_plugin_and_ends_the_job_in_bounded_time() {
-    let tmp = tempfile::tempdir().unwrap();
-    let plugins = plugin_dir(tmp.path());
-    let archive = tmp.path().join("archive");
-    let plugin = plugin_string(&test_plugins(), "cancel_sleep", "");
-    let t0 = Instant::now();
-    let b = fdhost(&[
-        "backup",
-        "--plugin-dir",
-        plugins.to_str().unwrap(),
-        "--plugin",
-        &plugin,
-        "--archive",
-        archive.to_str().unwrap(),
-        "--cancel-after",
-        "1",
-        "-d",
-        "10",
-    ]);
-    let took = t0.elapsed();
+    let (b, took) = backup_cancelled_after_1s("");
     b.expect_failure();
     assert!(
         took < Duration::from_secs(5),
