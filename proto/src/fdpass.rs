@@ -9,7 +9,7 @@ use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::poll::{PollFd, PollFlags, poll};
 use nix::sys::socket::{
     AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType, recvmsg,
     sendmsg, socketpair,
@@ -49,8 +49,7 @@ pub fn recv(socket: BorrowedFd<'_>, token: u64, deadline: Duration) -> io::Resul
     loop {
         let left = deadline.saturating_sub(start.elapsed());
         let mut pfd = [PollFd::new(socket, PollFlags::POLLIN)];
-        let ms = PollTimeout::try_from(left.as_millis().min(i32::MAX as u128) as i32)
-            .unwrap_or(PollTimeout::MAX);
+        let ms = crate::frames::poll_timeout(Some(left));
         if poll(&mut pfd, ms)? == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::TimedOut,

@@ -185,17 +185,11 @@ pub fn fill(socket: BorrowedFd<'_>, decoder: &mut Decoder, wait: Wait<'_>) -> io
     }
     loop {
         let left = wait.timeout.map(|t| t.saturating_sub(start.elapsed()));
-        let ms = left.map_or(-1, |l| {
-            i32::try_from(l.as_micros().div_ceil(1000)).unwrap_or(i32::MAX)
-        });
         let mut pfds = vec![PollFd::new(socket, PollFlags::POLLIN)];
         if let Some(also) = wait.also {
             pfds.push(PollFd::new(also, PollFlags::POLLIN));
         }
-        match poll(
-            &mut pfds,
-            PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
-        ) {
+        match poll(&mut pfds, poll_timeout(left)) {
             Ok(0) => return Ok(Filled::Timeout),
             Ok(_) => {}
             Err(Errno::EINTR) => continue,
@@ -220,7 +214,6 @@ pub fn fill(socket: BorrowedFd<'_>, decoder: &mut Decoder, wait: Wait<'_>) -> io
 pub struct Channel {
     stream: UnixStream,
     decoder: Decoder,
-    busy: Duration,
 }
 
 impl Channel {
@@ -228,7 +221,6 @@ impl Channel {
         Channel {
             stream,
             decoder: Decoder::default(),
-            busy: Duration::ZERO,
         }
     }
 
@@ -236,27 +228,26 @@ impl Channel {
         Channel::new(UnixStream::from(fd))
     }
 
-    /// How long reads wait busily before they sleep (see [`Wait`]).
-    pub fn set_busy_wait(&mut self, busy: Duration) {
-        self.busy = busy;
-    }
-
     /// A second handle on the same socket, for writing from other threads.
     pub fn writer(&self) -> io::Result<Writer> {
         Ok(Writer(self.stream.try_clone()?))
     }
 
-    /// Waits for the next message, at most `timeout` (`None`: forever, for
-    /// a side that is only ever woken by its peer). End of stream is
-    /// `UnexpectedEof`.
-    pub fn read<M: Message + Default>(&mut self, timeout: Option<Duration>) -> io::Result<M> {
+    /// Waits for the next message, busily for at most `busy` (see [`Wait`]),
+    /// in all at most `timeout` (`None`: forever, for a side that is only
+    /// ever woken by its peer). End of stream is `UnexpectedEof`.
+    pub fn read<M: Message + Default>(
+        &mut self,
+        busy: Duration,
+        timeout: Option<Duration>,
+    ) -> io::Result<M> {
         let start = Instant::now();
         loop {
             if let Some(msg) = self.decoder.decode()? {
                 return Ok(msg);
             }
             let wait = Wait {
-                busy: self.busy,
+                busy,
                 timeout: timeout.map(|t| t.saturating_sub(start.elapsed())),
                 also: None,
             };
@@ -268,6 +259,15 @@ impl Channel {
             }
         }
     }
+}
+
+/// poll(2)'s timeout for `left` (`None`: forever), rounded up to whole
+/// milliseconds so a wait never ends before its time.
+pub(crate) fn poll_timeout(left: Option<Duration>) -> PollTimeout {
+    let ms = left.map_or(-1, |l| {
+        i32::try_from(l.as_micros().div_ceil(1000)).unwrap_or(i32::MAX)
+    });
+    PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
 }
 
 /// Writes `bytes` in full, waiting at most `timeout` (`None`: forever) for
@@ -295,14 +295,8 @@ pub fn write_all(
                         format!("the peer took no data for {timeout:?}"),
                     ));
                 }
-                let ms = left.map_or(-1, |l| {
-                    i32::try_from(l.as_micros().div_ceil(1000)).unwrap_or(i32::MAX)
-                });
                 let mut pfd = [PollFd::new(socket, PollFlags::POLLOUT)];
-                match poll(
-                    &mut pfd,
-                    PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
-                ) {
+                match poll(&mut pfd, poll_timeout(left)) {
                     Ok(_) | Err(Errno::EINTR) => {}
                     Err(e) => return Err(e.into()),
                 }

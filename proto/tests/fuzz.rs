@@ -545,7 +545,7 @@ fn a_channel_carries_frames_and_reports_the_end() {
     let (a, b) = frames::pair().expect("pair");
     let mut reader = frames::Channel::new(a);
     let err = reader
-        .read::<pb::ShimMessage>(Some(Duration::from_millis(50)))
+        .read::<pb::ShimMessage>(Duration::ZERO, Some(Duration::from_millis(50)))
         .expect_err("nothing sent yet");
     assert_eq!(err.kind(), io::ErrorKind::TimedOut);
     let sent = pb::ShimMessage {
@@ -565,15 +565,16 @@ fn a_channel_carries_frames_and_reports_the_end() {
                 .expect("send");
         }
     });
-    reader.set_busy_wait(Duration::from_micros(50));
     assert_eq!(
         reader
-            .read::<pb::ShimMessage>(Some(Duration::from_secs(10)))
+            .read::<pb::ShimMessage>(Duration::from_micros(50), Some(Duration::from_secs(10)))
             .expect("read"),
         sent
     );
     writer.join().expect("writer");
-    let err = reader.read::<pb::ShimMessage>(None).expect_err("closed");
+    let err = reader
+        .read::<pb::ShimMessage>(Duration::ZERO, None)
+        .expect_err("closed");
     assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
 }
 

@@ -78,10 +78,12 @@ pub(crate) fn set_busy_wait(us: u32) {
     BUSY_WAIT_US.store(us.into(), Ordering::Relaxed);
 }
 
+fn busy_wait() -> Duration {
+    Duration::from_micros(BUSY_WAIT_US.load(Ordering::Relaxed))
+}
+
 fn lock_reader(link: &Link) -> std::sync::MutexGuard<'_, Channel> {
-    let mut reader = link.reader.lock().unwrap_or_else(|e| e.into_inner());
-    reader.set_busy_wait(Duration::from_micros(BUSY_WAIT_US.load(Ordering::Relaxed)));
-    reader
+    link.reader.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Installs the link to the shim; done once by the session.
@@ -118,7 +120,7 @@ pub(crate) fn next_call() -> io::Result<Call> {
         .ok_or_else(|| io::Error::other(CoreError::Unset.to_string()))?;
     let mut reader = lock_reader(link);
     loop {
-        match reader.read::<ShimMessage>(None)?.kind {
+        match reader.read::<ShimMessage>(busy_wait(), None)?.kind {
             Some(shim_message::Kind::Call(call)) => {
                 link.in_call.store(true, Ordering::SeqCst);
                 return Ok(call);
@@ -155,7 +157,7 @@ pub(crate) fn finish_call(result: CallResult) -> io::Result<()> {
     let link = LINK
         .get()
         .ok_or_else(|| io::Error::other(CoreError::Unset.to_string()))?;
-    let _exchange = link.reader.lock().unwrap_or_else(|e| e.into_inner());
+    let _exchange = lock_reader(link);
     link.in_call.store(false, Ordering::SeqCst);
     send(link, runner_message::Kind::Result(result))
 }
@@ -278,7 +280,7 @@ pub fn call(kind: callback::Kind) -> Result<CallbackReply, CoreError> {
     send(link, request).map_err(|_| CoreError::Disconnected)?;
     loop {
         let msg = reader
-            .read::<ShimMessage>(Some(CALLBACK_DEADLINE))
+            .read::<ShimMessage>(busy_wait(), Some(CALLBACK_DEADLINE))
             .map_err(|e| {
                 tracing::warn!("waiting for a callback reply: {e}");
                 CoreError::Disconnected

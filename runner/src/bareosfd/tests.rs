@@ -709,7 +709,7 @@ raises(SystemError, b.SetSeenBitmap, True, None)
         use pb::callback::Kind as K;
         let mut shim = sidecar_proto::frames::Channel::new(theirs);
         let mut replies = shim.writer().expect("writer");
-        while let Ok(msg) = shim.read::<pb::RunnerMessage>(None) {
+        while let Ok(msg) = shim.read::<pb::RunnerMessage>(std::time::Duration::ZERO, None) {
             let Some(kind) = msg.kind else { continue };
             log.lock().expect("log").push(kind.clone());
             let pb::runner_message::Kind::Callback(cb) = kind else {
