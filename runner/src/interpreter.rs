@@ -4,10 +4,11 @@
 //! module the daemon will give them. Core functions raise RuntimeError, as
 //! they do in process outside a daemon.
 
-use std::ffi::{CString, c_char, c_int};
+use std::ffi::CString;
 use std::os::unix::ffi::OsStringExt;
 
 use crate::bareosfd;
+use crate::embedding::{self, Mode};
 
 /// Runs CPython's own command line with `args` (argv[0] first) and returns
 /// its exit status.
@@ -23,11 +24,10 @@ pub fn main(args: Vec<std::ffi::OsString>) -> std::process::ExitCode {
             CString::new(bytes).expect("NULs removed above")
         })
         .collect();
-    let mut argv: Vec<*mut c_char> = owned.iter().map(|a| a.as_ptr() as *mut c_char).collect();
-    argv.push(std::ptr::null_mut());
-    // SAFETY: argv holds argc valid NUL-terminated strings followed by NULL,
-    // all alive (`owned`) until Py_BytesMain returns; Python is not yet
-    // initialised in this process, as Py_BytesMain requires.
-    let status = unsafe { pyo3::ffi::Py_BytesMain((argv.len() - 1) as c_int, argv.as_mut_ptr()) };
+    if let Err(e) = embedding::initialize(Mode::CommandLine(&owned)) {
+        eprintln!("sidecar-runner: {e}");
+        return std::process::ExitCode::from(1);
+    }
+    let status = embedding::run_main();
     std::process::ExitCode::from(status.clamp(0, 255) as u8)
 }

@@ -8,6 +8,7 @@
 pub mod bareosfd;
 pub mod core;
 mod definition;
+pub mod embedding;
 pub mod interpreter;
 pub mod plugin;
 pub mod session;

@@ -23,6 +23,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
+use crate::embedding::{self, Mode};
 use crate::{bareosfd, core, plugin::Plugin};
 
 /// Descriptors the shim hands a spawned runner (see the .proto file).
@@ -107,7 +108,7 @@ fn inherited() -> anyhow::Result<Inherited> {
 
 fn serve(fds: Inherited) -> anyhow::Result<()> {
     bareosfd::register();
-    pyo3::prepare_freethreaded_python();
+    embedding::initialize(Mode::Plugin).map_err(anyhow::Error::msg)?;
     let python_version = Python::with_gil(|py| py.version().to_string());
 
     let area = Area::open(fds.area)?;
@@ -247,6 +248,7 @@ impl Runner for Service {
             refusal: refusal.clone().unwrap_or_default(),
             pid: std::process::id(),
             python_version: parts.python_version.clone(),
+            python_executable: embedding::describe(),
         };
         let _ = parts.out_tx.send(RunnerMessage {
             kind: Some(runner_message::Kind::Welcome(welcome)),

@@ -57,7 +57,8 @@ pub trait Backend: Send {
     fn pid(&self) -> u32;
     /// Reaches the plugin from another thread to cancel (None: cannot).
     fn canceller(&self) -> Option<Canceller>;
-    /// The Python version, for the debug log.
+    /// Which Python runs the plugin (version and interpreter), for the job
+    /// log.
     fn python_version(&self) -> String;
 }
 
@@ -127,6 +128,11 @@ impl Backend for crate::session::Session {
     }
 
     fn python_version(&self) -> String {
-        self.welcome.python_version.clone()
+        let version = self.welcome.python_version.split_whitespace().next();
+        format!(
+            "{}, {}",
+            version.unwrap_or("(unknown version)"),
+            self.welcome.python_executable
+        )
     }
 }

@@ -673,11 +673,10 @@ impl Instance {
         core.debug_message(
             10,
             format!(
-                "python3-fd (sidecar): runner pid {} started (daemon pid {}), {} python {}, config {}, handshake after {:.1} ms\n",
+                "python3-fd (sidecar): runner pid {} started (daemon pid {}), {}, config {}, handshake after {:.1} ms\n",
                 session.pid(),
                 std::process::id(),
                 config.runner.display(),
-                session.python_version().split_whitespace().next().unwrap_or("?"),
                 config.source.as_ref().map_or("defaults".into(), |p| p.display().to_string()),
                 started.elapsed().as_secs_f64() * 1000.0
             )
@@ -690,6 +689,16 @@ impl Instance {
                 command.map_or_else(String::new, |c| limits::redact(&c.stripped))
             )
             .as_bytes(),
+        );
+        // Which Python runs the plugin is the first thing to know when an
+        // import fails, so it is in every job log, not only at debug level.
+        core.shim_message(
+            msg::INFO,
+            &format!(
+                "plugin runs out of process in sidecar-runner pid {} with Python {}",
+                session.pid(),
+                session.python_version()
+            ),
         );
         *self.cancel.lock().unwrap_or_else(|e| e.into_inner()) = Some(session.canceller());
         state.runner = Runner::Running(Box::new(session));

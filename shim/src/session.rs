@@ -169,8 +169,11 @@ impl Session {
             busy_wait_us: config.busy_wait.as_micros() as u32,
         };
         let mut process = Some(process);
+        let mut output = {
+            let _in_runtime = rt.enter();
+            tokio::net::unix::pipe::Receiver::from_owned_fd(out_r).ok()
+        };
         let connected = rt.block_on(async {
-            let output = tokio::net::unix::pipe::Receiver::from_owned_fd(out_r).ok();
             let stream =
                 tokio::net::UnixStream::from_std(ours).map_err(|e| fail("session socket", &e))?;
             let calls = CallChannel::new(calls, area, config.busy_wait)
@@ -182,9 +185,9 @@ impl Session {
                         "the runner did not answer the handshake within {deadline:?}"
                     ))
                 })?
-                .map(|(tx, inbound, welcome)| (tx, inbound, welcome, output, calls))
+                .map(|(tx, inbound, welcome)| (tx, inbound, welcome, calls))
         });
-        let (tx, inbound, welcome, output, calls) = match connected {
+        let (tx, inbound, welcome, calls) = match connected {
             Ok(c) => c,
             Err(Failure(why)) => {
                 let mut p = process.take().expect("process");
@@ -197,8 +200,20 @@ impl Session {
                         .map(process::describe)
                         .unwrap_or_else(|| "did not exit".into()),
                 };
+                // Why it could not start (no Python, a bad library path)
+                // is in what it printed.
+                let mut tail = VecDeque::new();
+                rt.block_on(read_rest(&mut output, &mut tail, &mut |_| {}));
+                let said = String::from_utf8_lossy(tail.make_contiguous())
+                    .trim()
+                    .to_string();
+                let said = if said.is_empty() {
+                    String::new()
+                } else {
+                    format!("; its last output:\n{said}")
+                };
                 return Err(Failure(format!(
-                    "runner {} (pid {pid}) failed to start: {why}; it {how}",
+                    "runner {} (pid {pid}) failed to start: {why}; it {how}{said}",
                     config.runner.display()
                 )));
             }
@@ -452,15 +467,9 @@ impl Session {
             output_line,
             ..
         } = &mut self;
-        rt.block_on(async {
-            let mut buf = [0u8; 4096];
-            let _ = tokio::time::timeout(Duration::from_millis(200), async {
-                while let Some(n) = read_output(output, &mut buf).await {
-                    keep_output(output_tail, output_line, &buf[..n], core);
-                }
-            })
-            .await;
-        });
+        rt.block_on(read_rest(output, output_tail, &mut |bytes| {
+            keep_output_lines(output_line, bytes, core)
+        }));
         let tail: Vec<u8> = self.output_tail.iter().copied().collect();
         let tail = String::from_utf8_lossy(&tail);
         let tail = tail.trim();
@@ -607,6 +616,31 @@ async fn read_output(
     }
 }
 
+/// Reads what is left of a runner's output once it has ended (bounded: the
+/// pipe may be held open by a process the plugin started), keeping the tail
+/// and handing every chunk to `each`.
+async fn read_rest(
+    output: &mut Option<tokio::net::unix::pipe::Receiver>,
+    tail: &mut VecDeque<u8>,
+    each: &mut dyn FnMut(&[u8]),
+) {
+    let mut buf = [0u8; 4096];
+    let _ = tokio::time::timeout(Duration::from_millis(200), async {
+        while let Some(n) = read_output(output, &mut buf).await {
+            keep_tail(tail, &buf[..n]);
+            each(&buf[..n]);
+        }
+    })
+    .await;
+}
+
+fn keep_tail(tail: &mut VecDeque<u8>, bytes: &[u8]) {
+    tail.extend(bytes);
+    while tail.len() > OUTPUT_TAIL_BYTES {
+        tail.pop_front();
+    }
+}
+
 /// Forwards complete lines of runner output as debug messages and keeps the
 /// tail for crash reports.
 fn keep_output(
@@ -615,10 +649,11 @@ fn keep_output(
     bytes: &[u8],
     core: &mut dyn CoreHandler,
 ) {
-    tail.extend(bytes);
-    while tail.len() > OUTPUT_TAIL_BYTES {
-        tail.pop_front();
-    }
+    keep_tail(tail, bytes);
+    keep_output_lines(line, bytes, core);
+}
+
+fn keep_output_lines(line: &mut Vec<u8>, bytes: &[u8], core: &mut dyn CoreHandler) {
     for &b in bytes {
         if b == b'\n' {
             let mut text = b"runner: ".to_vec();

@@ -46,7 +46,13 @@ fn new_instance(module_dir: &Path) -> Result<Box<dyn Backend>, Failure> {
         bareosfd::state::set_per_thread(true);
         plugin::set_private_modules(true);
         plugin::set_default_module_dir(dir);
-        pyo3::prepare_freethreaded_python();
+        // The daemon's environment must not decide which standard library
+        // loads (see sidecar_runner::embedding).
+        if let Err(e) =
+            sidecar_runner::embedding::initialize(sidecar_runner::embedding::Mode::Plugin)
+        {
+            panic!("{e}");
+        }
     });
     bareosfd::state::reset_thread();
     let python_version = Python::with_gil(|py| py.version().to_string());
