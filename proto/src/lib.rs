@@ -10,7 +10,7 @@
 tonic::include_proto!("sidecar.v1");
 
 /// Bumped whenever a message changes meaning; shim and runner must agree exactly.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Version of the workspace the peer was built from; shim and runner must agree.
 pub const BUILD_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -19,6 +19,26 @@ pub const BUILD_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// (descriptors go over `fdpass`, IO_READ/IO_WRITE data through the `area`);
 /// the biggest legitimate ones are restore objects.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+
+/// The descriptor numbers a spawned runner finds its session on (see the
+/// .proto file). The shim places them there between fork and exec.
+pub mod fds {
+    use std::os::fd::RawFd;
+
+    /// The gRPC control stream.
+    pub const SESSION: RawFd = 3;
+    /// SCM_RIGHTS descriptors for "I/O in core".
+    pub const FDPASS: RawFd = 4;
+    /// Calls, callbacks and logs as frames.
+    pub const CALLS: RawFd = 5;
+    /// The I/O area (a memfd).
+    pub const AREA: RawFd = 6;
+    /// bEventCancelCommand and its handler's core functions.
+    pub const CANCEL: RawFd = 7;
+    /// All of them, in order: everything from `INHERITED.end` on is closed
+    /// at exec.
+    pub const INHERITED: std::ops::Range<RawFd> = SESSION..CANCEL + 1;
+}
 
 pub mod area;
 pub mod fdpass;

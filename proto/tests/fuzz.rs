@@ -393,17 +393,35 @@ fn shim_message() -> impl Strategy<Value = pb::ShimMessage> {
 fn runner_message() -> impl Strategy<Value = pb::RunnerMessage> {
     use pb::runner_message::Kind;
     let kind = prop_oneof![
-        (any::<u32>(), text(8), text(16), any::<u32>(), text(8)).prop_map(
-            |(protocol_version, runner_version, refusal, pid, python_version)| {
-                Kind::Welcome(pb::Welcome {
+        (
+            any::<u32>(),
+            text(8),
+            text(16),
+            any::<u32>(),
+            text(8),
+            text(16)
+        )
+            .prop_map(
+                |(
                     protocol_version,
                     runner_version,
                     refusal,
                     pid,
                     python_version,
-                })
-            }
-        ),
+                    python_executable,
+                )| {
+                    Kind::Welcome(pb::Welcome {
+                        protocol_version,
+                        runner_version,
+                        refusal,
+                        pid,
+                        python_version,
+                        python_executable,
+                    })
+                }
+            ),
+        (any::<bool>(), any::<i32>())
+            .prop_map(|(delivered, rc)| Kind::CancelResult(pb::CancelResult { delivered, rc })),
         call_result().prop_map(Kind::Result),
         callback().prop_map(Kind::Callback),
         prop_oneof![

@@ -30,6 +30,10 @@ use sidecar_proto::{
 /// How long a core function may take before the runner gives up on the shim.
 const CALLBACK_DEADLINE: Duration = Duration::from_secs(600);
 
+/// How long a core function of the cancel handler may take: the shim's
+/// cancel thread gives the whole handler less than this.
+const CANCEL_CALLBACK_DEADLINE: Duration = Duration::from_secs(10);
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum CoreError {
     /// No daemon attached (the runner is used as a plain interpreter).
@@ -71,6 +75,23 @@ struct Link {
 
 static LINK: OnceLock<Link> = OnceLock::new();
 
+/// The runner's end of the cancel channel: the daemon's cancel thread is
+/// waiting on the other end while the plugin's cancel handler runs, and
+/// serves the handler's core functions there.
+struct CancelLink {
+    reader: Mutex<Channel>,
+    writer: Mutex<Writer>,
+    next_id: AtomicU64,
+}
+
+static CANCEL_LINK: OnceLock<CancelLink> = OnceLock::new();
+
+thread_local! {
+    /// Set on the thread that runs the plugin's cancel handler, for the
+    /// time it runs: its core functions go to the cancel channel.
+    static IN_CANCEL: Cell<bool> = const { Cell::new(false) };
+}
+
 /// How long a read on the call channel waits busily (µs; from the Hello).
 static BUSY_WAIT_US: AtomicU64 = AtomicU64::new(0);
 
@@ -101,6 +122,109 @@ pub(crate) fn install(channel: Channel, fd_socket: OwnedFd, area: Area) -> io::R
         panic!("core link installed twice");
     }
     Ok(())
+}
+
+/// Installs the cancel channel; done once by the session.
+pub(crate) fn install_cancel(channel: Channel) -> io::Result<()> {
+    let link = CancelLink {
+        writer: Mutex::new(channel.writer()?),
+        reader: Mutex::new(channel),
+        next_id: AtomicU64::new(1),
+    };
+    if CANCEL_LINK.set(link).is_err() {
+        panic!("cancel link installed twice");
+    }
+    Ok(())
+}
+
+/// Waits for the next cancel from the shim (blocks, without the GIL).
+/// `UnexpectedEof`: the shim closed the session.
+pub(crate) fn next_cancel() -> io::Result<()> {
+    let link = CANCEL_LINK
+        .get()
+        .ok_or_else(|| io::Error::other(CoreError::Unset.to_string()))?;
+    let mut reader = link.reader.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        match reader.read::<ShimMessage>(Duration::ZERO, None)?.kind {
+            Some(shim_message::Kind::Cancel(_)) => return Ok(()),
+            Some(shim_message::Kind::CallbackReply(r)) => {
+                tracing::warn!(
+                    id = r.id,
+                    "dropping a late callback reply of a cancel handler"
+                );
+            }
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "protocol violation: the shim sent something other than a cancel",
+                ));
+            }
+        }
+    }
+}
+
+/// Runs `handler` (the plugin's cancel handler) with its core functions on
+/// the cancel channel, then ends the exchange with its outcome (`None`: the
+/// plugin did not register the event).
+pub(crate) fn serve_cancel(handler: impl FnOnce() -> Option<i32>) -> io::Result<()> {
+    let link = CANCEL_LINK
+        .get()
+        .ok_or_else(|| io::Error::other(CoreError::Unset.to_string()))?;
+    IN_CANCEL.with(|c| c.set(true));
+    let outcome = handler();
+    IN_CANCEL.with(|c| c.set(false));
+    let result = sidecar_proto::CancelResult {
+        delivered: outcome.is_some(),
+        rc: outcome.unwrap_or(0),
+    };
+    send_cancel(link, runner_message::Kind::CancelResult(result))
+}
+
+fn in_cancel() -> Option<&'static CancelLink> {
+    if IN_CANCEL.with(|c| c.get()) {
+        CANCEL_LINK.get()
+    } else {
+        None
+    }
+}
+
+fn send_cancel(link: &CancelLink, kind: runner_message::Kind) -> io::Result<()> {
+    let msg = RunnerMessage { kind: Some(kind) };
+    link.writer
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .send(&msg)
+}
+
+/// A core function of the cancel handler: asked and answered on the
+/// cancel channel, while the call channel may be busy with the job thread's
+/// call.
+fn cancel_call(link: &CancelLink, kind: callback::Kind) -> Result<CallbackReply, CoreError> {
+    let mut reader = link.reader.lock().unwrap_or_else(|e| e.into_inner());
+    let id = link.next_id.fetch_add(1, Ordering::Relaxed);
+    let request = runner_message::Kind::Callback(Callback {
+        id,
+        kind: Some(kind),
+    });
+    send_cancel(link, request).map_err(|_| CoreError::Disconnected)?;
+    loop {
+        let msg = reader
+            .read::<ShimMessage>(Duration::ZERO, Some(CANCEL_CALLBACK_DEADLINE))
+            .map_err(|e| {
+                tracing::warn!("waiting for a cancel handler's callback reply: {e}");
+                CoreError::Disconnected
+            })?;
+        match msg.kind {
+            Some(shim_message::Kind::CallbackReply(reply)) if reply.id == id => return Ok(reply),
+            Some(shim_message::Kind::CallbackReply(reply)) => {
+                tracing::warn!(got = reply.id, want = id, "dropping stale callback reply");
+            }
+            _ => {
+                tracing::warn!("protocol violation: a cancel while a cancel handler waits");
+                return Err(CoreError::Disconnected);
+            }
+        }
+    }
 }
 
 fn send(link: &Link, kind: runner_message::Kind) -> io::Result<()> {
@@ -249,6 +373,9 @@ pub fn check() -> Result<(), CoreError> {
     if direct() {
         return with_current(|_| ()).ok_or(CoreError::NotInCall);
     }
+    if in_cancel().is_some() {
+        return Ok(());
+    }
     let link = LINK.get().ok_or(CoreError::Unset)?;
     if link.in_call.load(Ordering::SeqCst) {
         Ok(())
@@ -262,6 +389,9 @@ pub fn check() -> Result<(), CoreError> {
 pub fn call(kind: callback::Kind) -> Result<CallbackReply, CoreError> {
     if direct() {
         return with_current(|d| d.callback(kind)).ok_or(CoreError::NotInCall);
+    }
+    if let Some(cancel) = in_cancel() {
+        return cancel_call(cancel, kind);
     }
     let link = LINK.get().ok_or(CoreError::Unset)?;
     if !link.in_call.load(Ordering::SeqCst) {
@@ -322,9 +452,14 @@ fn send_log(kind: log::Kind) -> Result<(), CoreError> {
         with_current(|d| d.log(kind));
         return Ok(());
     }
+    let log = runner_message::Kind::Log(Log { kind: Some(kind) });
+    if let Some(cancel) = in_cancel() {
+        // In order with the handler's other core functions, on the thread
+        // that waits for it.
+        return send_cancel(cancel, log).map_err(|_| CoreError::Disconnected);
+    }
     let link = LINK.get().ok_or(CoreError::Unset)?;
-    send(link, runner_message::Kind::Log(Log { kind: Some(kind) }))
-        .map_err(|_| CoreError::Disconnected)
+    send(link, log).map_err(|_| CoreError::Disconnected)
 }
 
 /// Sends a descriptor the plugin opened to the shim (SCM_RIGHTS) and returns

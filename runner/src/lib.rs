@@ -6,6 +6,7 @@
 //! python3-fd does, with `core`'s direct link.
 
 pub mod bareosfd;
+mod cancel;
 pub mod core;
 mod definition;
 pub mod embedding;

@@ -84,41 +84,33 @@ const EVENT_CANCEL: u32 = 14;
 /// thread: the cancel event (set once, when the module is loaded).
 static LOADED: OnceLock<Py<PyModule>> = OnceLock::new();
 
-/// The thread running the plugin's cancel handler, if one was started:
-/// freePlugin waits for it, so what the handler logs reaches the job and
-/// the process does not end under it.
-static CANCEL_THREAD: Mutex<Option<std::thread::JoinHandle<()>>> = Mutex::new(None);
+/// Held while the plugin's cancel handler runs: freePlugin waits for it,
+/// so what the handler logs reaches the job and the process does not end
+/// under it.
+static CANCEL_HANDLER: Mutex<()> = Mutex::new(());
 
-/// Delivers bEventCancelCommand as python3-fd does (fd-call-sequences
-/// §11, python-api §2.6): on another thread, concurrently with whatever
-/// the main thread is running in Python (they interleave at bytecode
-/// granularity under the GIL), and only if a module is loaded and the
-/// plugin registered the event.
-pub fn deliver_cancel() {
+/// Runs the plugin's bEventCancelCommand handler on the calling thread, as
+/// python3-fd does on bareos-fd's director thread (fd-call-sequences §11,
+/// python-api §2.6): concurrently with whatever the main thread is running
+/// in Python (they interleave under the GIL). Only if a module is loaded
+/// and the plugin registered the event; `None` otherwise.
+pub fn run_cancel_handler() -> Option<i32> {
     if LOADED.get().is_none() || !bareosfd::state::registered(EVENT_CANCEL) {
         tracing::info!("cancel: the plugin did not register bEventCancelCommand");
-        return;
+        return None;
     }
-    let spawned = std::thread::Builder::new()
-        .name("sidecar-cancel".into())
-        .spawn(|| {
-            Python::with_gil(|py| {
-                let Some(module) = LOADED.get() else { return };
-                let Some(f) = entry_point(module.bind(py), "handle_plugin_event") else {
-                    return;
-                };
-                let rc = match f.call1((EVENT_CANCEL,)) {
-                    Ok(r) => return_code("handle_plugin_event", &r),
-                    Err(e) => report(py, &e),
-                };
-                tracing::info!(rc, "cancel delivered to the plugin");
-                stdio::flush(py);
-            })
-        });
-    match spawned {
-        Ok(handle) => *CANCEL_THREAD.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle),
-        Err(e) => tracing::error!("cannot start the cancel thread: {e}"),
-    }
+    let _running = CANCEL_HANDLER.lock().unwrap_or_else(|e| e.into_inner());
+    Python::with_gil(|py| {
+        let module = LOADED.get()?;
+        let f = entry_point(module.bind(py), "handle_plugin_event")?;
+        let rc = match f.call1((EVENT_CANCEL,)) {
+            Ok(r) => return_code("handle_plugin_event", &r),
+            Err(e) => report(py, &e),
+        };
+        tracing::info!(rc, "cancel delivered to the plugin");
+        stdio::flush(py);
+        Some(rc)
+    })
 }
 
 type Outcome = (i32, Option<call_result::Payload>);
@@ -130,13 +122,7 @@ type Outcome = (i32, Option<call_result::Payload>);
 /// Python, so without this neither would happen. A thread that never ends
 /// runs into the shim's deadline for the freePlugin call.
 fn end_interpreter(py: Python<'_>) {
-    let cancel = CANCEL_THREAD
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take();
-    if let Some(handle) = cancel {
-        let _ = py.allow_threads(|| handle.join());
-    }
+    py.allow_threads(|| drop(CANCEL_HANDLER.lock()));
     for (module, function) in [("threading", "_shutdown"), ("atexit", "_run_exitfuncs")] {
         if let Err(e) = py.import(module).and_then(|m| m.call_method0(function)) {
             report(py, &e);

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use sidecar_proto::area::Area;
+use sidecar_proto::fds;
 use sidecar_proto::frames::Channel;
 use sidecar_proto::runner_server::{Runner, RunnerServer};
 use sidecar_proto::{
@@ -24,13 +25,7 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::embedding::{self, Mode};
-use crate::{bareosfd, core, plugin::Plugin};
-
-/// Descriptors the shim hands a spawned runner (see the .proto file).
-const SESSION_FD: RawFd = 3;
-const FDPASS_FD: RawFd = 4;
-const CALLS_FD: RawFd = 5;
-const AREA_FD: RawFd = 6;
+use crate::{bareosfd, cancel, core, plugin::Plugin};
 
 /// After the shim went away, how long Python may take to notice before the
 /// process ends anyway.
@@ -42,6 +37,7 @@ struct Inherited {
     fdpass: OwnedFd,
     calls: OwnedFd,
     area: OwnedFd,
+    cancel: OwnedFd,
 }
 
 pub fn main() -> ExitCode {
@@ -52,8 +48,12 @@ pub fn main() -> ExitCode {
             eprintln!(
                 "sidecar-runner: {e}\n\
                  It is started by the bareos-sidecar shim (python3-fd.so) with its session \
-                 sockets as descriptors {SESSION_FD}, {FDPASS_FD} and {CALLS_FD} and its I/O \
-                 area as descriptor {AREA_FD}."
+                 sockets as descriptors {}, {}, {} and {} and its I/O area as descriptor {}.",
+                fds::SESSION,
+                fds::FDPASS,
+                fds::CALLS,
+                fds::CANCEL,
+                fds::AREA
             );
             return ExitCode::from(2);
         }
@@ -99,10 +99,11 @@ fn inherited() -> anyhow::Result<Inherited> {
         Ok(unsafe { OwnedFd::from_raw_fd(fd) })
     };
     Ok(Inherited {
-        session: take(SESSION_FD, libc::S_IFSOCK)?,
-        fdpass: take(FDPASS_FD, libc::S_IFSOCK)?,
-        calls: take(CALLS_FD, libc::S_IFSOCK)?,
-        area: take(AREA_FD, libc::S_IFREG)?,
+        session: take(fds::SESSION, libc::S_IFSOCK)?,
+        fdpass: take(fds::FDPASS, libc::S_IFSOCK)?,
+        calls: take(fds::CALLS, libc::S_IFSOCK)?,
+        area: take(fds::AREA, libc::S_IFREG)?,
+        cancel: take(fds::CANCEL, libc::S_IFSOCK)?,
     })
 }
 
@@ -113,6 +114,8 @@ fn serve(fds: Inherited) -> anyhow::Result<()> {
 
     let area = Area::open(fds.area)?;
     core::install(Channel::from_fd(fds.calls), fds.fdpass, area)?;
+    core::install_cancel(Channel::from_fd(fds.cancel))?;
+    cancel::start()?;
     let (out_tx, out_rx) = unbounded_channel::<RunnerMessage>();
 
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -297,13 +300,8 @@ async fn route(mut inbound: Streaming<ShimMessage>, out: UnboundedSender<RunnerM
                 break;
             }
         };
-        match msg.kind {
-            Some(shim_message::Kind::Cancel(_)) => {
-                tracing::info!("the daemon cancelled the job");
-                crate::plugin::deliver_cancel();
-            }
-            _ => tracing::warn!("ignoring an unexpected message on the control stream"),
-        }
+        // Cancels come on their own channel (`cancel`).
+        tracing::warn!(?msg, "ignoring an unexpected message on the control stream");
     }
     // The shim is gone: make sure a plugin stuck in Python cannot keep this
     // process alive.

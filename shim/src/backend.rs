@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use sidecar_proto::{CallResult, IoRequest, call, call_result};
 
-pub use crate::session::{Canceller, CoreHandler, Failure};
+pub use crate::cancel::Canceller;
+pub use crate::session::{CoreHandler, Failure};
 
 /// One plugin instance's executor.
 pub trait Backend: Send {

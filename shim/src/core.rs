@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 
 use sidecar_proto::{Callback, CallbackReply, Log, SavePacket, callback, callback_reply, log};
 
-use crate::abi::{self, CoreFunctions, PluginContext, bRC, bRC_Error, bRC_OK, msg, var};
+use crate::abi::{self, CoreFunctions, PluginContext, bRC, bRC_Error, bRC_OK, event, msg, var};
 use crate::packets;
 use crate::session::CoreHandler;
 
@@ -139,7 +139,20 @@ impl Core {
                 K::GetValue(v) => return self.get_value(v),
                 K::SetValue(v) => self.set_value(v),
                 K::RegisterEvents(e) => self.register_events(&e.events),
-                K::UnregisterEvents(e) => self.unregister_events(&e.events),
+                // The shim keeps the cancel for itself (see instance.rs);
+                // the runner knows the plugin no longer wants it.
+                K::UnregisterEvents(e) => {
+                    let events: Vec<u32> = e
+                        .events
+                        .into_iter()
+                        .filter(|&e| e != event::CancelCommand)
+                        .collect();
+                    if events.is_empty() {
+                        bRC_OK
+                    } else {
+                        self.unregister_events(&events)
+                    }
+                }
                 K::GetInstanceCount(_) => match f.getInstanceCount {
                     Some(g) => {
                         let mut n: c_int = 0;

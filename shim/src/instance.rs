@@ -16,14 +16,19 @@ use sidecar_proto::{self as pb, call, call_result, event};
 
 use crate::abi::{self, bRC, bRC_Error, bRC_OK, bRC_Term, event as ev, msg};
 use crate::backend::{self, Backend};
+use crate::cancel::Canceller;
 use crate::config::{Config, Deadlines};
 use crate::core::Core;
 use crate::limits;
 use crate::packets;
-use crate::session::{Canceller, Failure, Session};
+use crate::session::{Failure, Session};
 
-/// The events python3-fd registers in newPlugin (python-api §5.1).
-const PYTHON3_FD_EVENTS: [u32; 9] = [
+/// The events the shim registers in newPlugin: python3-fd's (python-api
+/// §5.1) and the cancel, which bareos-fd only delivers to plugins that
+/// registered it: the shim must learn of every cancel to release the job
+/// thread, whether or not the Python plugin wants to see it.
+const REGISTERED_EVENTS: [u32; 10] = [
+    ev::CancelCommand,
     ev::Level,
     ev::Since,
     ev::NewPluginOptions,
@@ -82,7 +87,7 @@ enum Kind {
 impl Instance {
     /// newPlugin: register python3-fd's events; the runner comes later.
     pub fn new(core: &Core, number: u32, api_version: u32) -> Result<Instance, ()> {
-        if core.register_events(&PYTHON3_FD_EVENTS) != bRC_OK {
+        if core.register_events(&REGISTERED_EVENTS) != bRC_OK {
             return Err(());
         }
         Ok(Instance {
@@ -116,7 +121,7 @@ impl Instance {
         value: *mut std::ffi::c_void,
     ) -> bRC {
         if event_type == ev::CancelCommand {
-            return self.cancel();
+            return self.cancel(core);
         }
         let value_msg = match event_type {
             ev::Level | ev::Since => Some(event::Value::Number(packets::event_number(value))),
@@ -193,19 +198,28 @@ impl Instance {
         result.rc
     }
 
-    /// bEventCancelCommand, on a daemon thread other than the job's: the
-    /// runner runs the plugin's handler; the call in flight gets
-    /// `session::CANCEL_GRACE` to return before the runner is stopped.
-    fn cancel(&self) -> bRC {
-        if let Some(c) = self
+    /// bEventCancelCommand, on a daemon thread other than the job's (see
+    /// `cancel`): the plugin's handler runs now, its core functions on this
+    /// thread; then the call in flight gets `cancel::CANCEL_GRACE`.
+    fn cancel(&self, core: &mut Core) -> bRC {
+        // A clone, so the job thread can end the session meanwhile.
+        let canceller = self
             .cancel
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-        {
-            c.cancel();
+            .clone();
+        let Some(canceller) = canceller else {
+            return bRC_OK; // no runner: nothing runs that could be cancelled
+        };
+        match canceller.cancel(core) {
+            Ok(Some(rc)) if rc == bRC_Term => bRC_OK, // decision D5
+            Ok(Some(rc)) => rc,
+            Ok(None) => bRC_OK,
+            Err(failure) => {
+                core.shim_message(msg::WARNING, &format!("cancel: {failure}"));
+                bRC_OK
+            }
         }
-        bRC_OK
     }
 
     /// startBackupFile.

@@ -17,6 +17,7 @@
 
 pub mod abi;
 pub mod backend;
+mod cancel;
 mod channel;
 mod config;
 mod core;

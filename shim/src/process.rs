@@ -15,9 +15,12 @@ use crate::limits::{Launch, Limits, cgroup::Cgroup};
 use crate::sandbox;
 
 /// The descriptor numbers the runner expects its inherited descriptors on,
-/// in the session protocol's order: control stream, descriptor channel,
-/// call channel, I/O area. Everything from the end on is closed at exec.
-pub const INHERITED: std::ops::Range<RawFd> = 3..7;
+/// in the session protocol's order (`sidecar_proto::fds`). Everything from
+/// the end on is closed at exec.
+pub const INHERITED: std::ops::Range<RawFd> = sidecar_proto::fds::INHERITED;
+
+/// How many descriptors a runner inherits.
+pub const INHERITED_COUNT: usize = (INHERITED.end - INHERITED.start) as usize;
 
 /// How long SIGTERM gets before SIGKILL.
 const TERM_GRACE: Duration = Duration::from_secs(2);
@@ -32,12 +35,12 @@ pub struct RunnerProcess {
 }
 
 impl RunnerProcess {
-    /// Starts `path` with `inherit` as fds 3 to 6, stdin from /dev/null and
+    /// Starts `path` with `inherit` as fds 3 to 7, stdin from /dev/null and
     /// stdout+stderr into `output`, under the limits and the sandbox of
     /// `launch`.
     pub fn spawn(
         path: &Path,
-        inherit: [OwnedFd; 4],
+        inherit: [OwnedFd; INHERITED_COUNT],
         output: OwnedFd,
         launch: Launch,
     ) -> io::Result<RunnerProcess> {
@@ -66,8 +69,8 @@ impl RunnerProcess {
         unsafe {
             cmd.pre_exec(move || {
                 // Move all of them out of the way first, so placing one on
-                // 3..=6 cannot clobber another; dup2 clears close-on-exec.
-                let mut high = [0; 4];
+                // 3..=7 cannot clobber another; dup2 clears close-on-exec.
+                let mut high = [0; INHERITED_COUNT];
                 for (h, fd) in high.iter_mut().zip(raw) {
                     *h = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10);
                     if *h < 0 {
@@ -230,38 +233,39 @@ mod tests {
     }
 
     #[test]
-    fn descriptors_arrive_on_3_to_6_and_the_child_is_reaped() {
+    fn descriptors_arrive_on_3_to_7_and_the_child_is_reaped() {
         let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
         let (c, d) = std::os::unix::net::UnixStream::pair().unwrap();
         let (e, f) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (g, h) = std::os::unix::net::UnixStream::pair().unwrap();
         let (_area, memfd) = sidecar_proto::area::Area::create().unwrap();
         let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
         let script = std::env::temp_dir().join(format!("probe-{}.sh", std::process::id()));
         std::fs::write(
             &script,
             "#!/bin/sh\n[ -S /dev/fd/3 ] && [ -S /dev/fd/4 ] && [ -S /dev/fd/5 ] \
-             && [ -f /dev/fd/6 ] && [ ! -e /dev/fd/7 ] && echo ok\nexit 7\n",
+             && [ -f /dev/fd/6 ] && [ -S /dev/fd/7 ] && [ ! -e /dev/fd/8 ] && echo ok\nexit 7\n",
         )
         .unwrap();
         std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
-        let inherit = [b.into(), d.into(), f.into(), memfd];
+        let inherit = [b.into(), d.into(), f.into(), memfd, h.into()];
         let mut p = RunnerProcess::spawn(&script, inherit, w, Launch::unlimited()).unwrap();
         let status = p.wait_for(Duration::from_secs(10)).unwrap();
         assert_eq!(status.code(), Some(7));
         let mut out = String::new();
         io::Read::read_to_string(&mut std::fs::File::from(r), &mut out).unwrap();
         assert_eq!(out.trim(), "ok");
-        drop((a, c, e));
+        drop((a, c, e, g));
         std::fs::remove_file(script).unwrap();
     }
 
     /// Descriptors of the right kinds for a stand-in runner that does not
     /// talk on them (their peers are closed).
-    fn stand_ins() -> [OwnedFd; 4] {
+    fn stand_ins() -> [OwnedFd; INHERITED_COUNT] {
         let socket = || OwnedFd::from(std::os::unix::net::UnixStream::pair().unwrap().0);
         let (_area, memfd) = sidecar_proto::area::Area::create().unwrap();
-        [socket(), socket(), socket(), memfd]
+        [socket(), socket(), socket(), memfd, socket()]
     }
 
     /// A scratch directory with `probe.sh` (the stand-in runner) in it.

@@ -29,6 +29,7 @@ use tonic::Streaming;
 use tonic::transport::{Endpoint, Uri};
 
 use crate::backend::IoBuffer;
+use crate::cancel::{CANCEL_GRACE, CancelState, Canceller};
 use crate::channel::CallChannel;
 use crate::config::{Config, Deadlines};
 use crate::limits::Launch;
@@ -64,40 +65,6 @@ const QUICK_WINDOW: Duration = Duration::from_millis(20);
 /// How much of the runner's own stdout/stderr to keep for crash reports.
 const OUTPUT_TAIL_BYTES: usize = 4096;
 
-/// After a cancel, how long a plugin call may still take before the shim
-/// stops the runner (a cancelled job must end in bounded time even if the
-/// plugin ignores the cancel, e.g. blocked in a system call).
-pub const CANCEL_GRACE: Duration = Duration::from_secs(2);
-
-/// The cancel state of a session, shared with the daemon thread that
-/// delivers bEventCancelCommand.
-#[derive(Default)]
-struct CancelState {
-    cancelled: std::sync::atomic::AtomicBool,
-    notify: tokio::sync::Notify,
-}
-
-/// Tells a session about a cancel from any thread: the runner gets a
-/// `Cancel` message (it runs the plugin's cancel handler) and the call in
-/// flight, if any, gets at most [`CANCEL_GRACE`] more.
-#[derive(Clone)]
-pub struct Canceller {
-    tx: UnboundedSender<ShimMessage>,
-    state: Arc<CancelState>,
-}
-
-impl Canceller {
-    pub fn cancel(&self) {
-        self.state
-            .cancelled
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-        self.state.notify.notify_one();
-        let _ = self.tx.send(ShimMessage {
-            kind: Some(shim_message::Kind::Cancel(sidecar_proto::Cancel {})),
-        });
-    }
-}
-
 pub struct Session {
     /// The control stream.
     tx: UnboundedSender<ShimMessage>,
@@ -112,6 +79,7 @@ pub struct Session {
     pub welcome: Welcome,
     pub deadlines: Deadlines,
     cancel: Arc<CancelState>,
+    canceller: Canceller,
     // Last, so the I/O objects above are dropped while it still runs.
     rt: tokio::runtime::Runtime,
 }
@@ -135,6 +103,8 @@ impl Session {
             frames::pair().map_err(|e| fail("cannot create the call socket", &e))?;
         let (area, area_theirs) =
             Area::create().map_err(|e| fail("cannot create the I/O area", &e))?;
+        let (cancel, cancel_theirs) =
+            frames::pair().map_err(|e| fail("cannot create the cancel socket", &e))?;
         let (out_r, out_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
             .map_err(|e| fail("cannot create the output pipe", &e))?;
         let inherit = [
@@ -142,6 +112,7 @@ impl Session {
             fdpass_theirs,
             calls_theirs.into(),
             area_theirs,
+            cancel_theirs.into(),
         ];
         let process =
             RunnerProcess::spawn(&config.runner, inherit, out_w, launch).map_err(|e| {
@@ -224,6 +195,7 @@ impl Session {
                 welcome.refusal
             )));
         }
+        let cancel_state = Arc::new(CancelState::default());
         Ok(Session {
             tx,
             inbound,
@@ -236,7 +208,8 @@ impl Session {
             next_id: 1,
             welcome,
             deadlines: config.deadlines.clone(),
-            cancel: Arc::default(),
+            canceller: Canceller::new(cancel, cancel_state.clone()),
+            cancel: cancel_state,
             rt,
         })
     }
@@ -248,10 +221,7 @@ impl Session {
     /// A handle that can tell the session about a cancel from another
     /// thread.
     pub fn canceller(&self) -> Canceller {
-        Canceller {
-            tx: self.tx.clone(),
-            state: self.cancel.clone(),
-        }
+        self.canceller.clone()
     }
 
     /// pluginIO straight between the core's buffer and the I/O area (see
@@ -292,7 +262,7 @@ impl Session {
             _ => (deadline, None),
         };
         // After a cancel every call gets the grace period at most.
-        let cancelled = |c: &CancelState| c.cancelled.load(std::sync::atomic::Ordering::SeqCst);
+        let cancelled = |c: &CancelState| c.cancelled();
         let (deadline, mut cancel_seen) = if cancelled(&self.cancel) && deadline > CANCEL_GRACE {
             (CANCEL_GRACE, true)
         } else {
@@ -575,7 +545,8 @@ fn serve_frames(
                 calls.send(&reply, left)?;
             }
             Some(runner_message::Kind::Log(log)) => core.log(annotate(process, log)),
-            Some(runner_message::Kind::Welcome(_)) | None => {
+            Some(runner_message::Kind::Welcome(_) | runner_message::Kind::CancelResult(_))
+            | None => {
                 return Err(Failure(
                     "protocol violation: unexpected message from the runner".into(),
                 ));
