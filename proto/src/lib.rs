@@ -41,5 +41,6 @@ pub mod fds {
 }
 
 pub mod area;
+pub mod events;
 pub mod fdpass;
 pub mod frames;

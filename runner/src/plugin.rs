@@ -19,23 +19,12 @@ use crate::bareosfd::constants::{
     IOSTAT_DO_IN_CORE, M_ERROR, M_FATAL,
 };
 use crate::definition::{Definition, Parsed};
+use sidecar_proto::events::fd as ev;
 use crate::{bareosfd, core, stdio};
 
 /// Debug level of python3-fd's diagnostics.
 const DEBUG_LEVEL: i32 = 150;
 
-/// Event numbers with their own handling (fd-abi §7.1).
-mod ev {
-    pub const BACKUP_COMMAND: u32 = 9;
-    pub const RESTORE_COMMAND: u32 = 10;
-    pub const ESTIMATE_COMMAND: u32 = 11;
-    pub const LEVEL: u32 = 12;
-    pub const SINCE: u32 = 13;
-    pub const RESTORE_OBJECT: u32 = 15;
-    pub const PLUGIN_COMMAND: u32 = 17;
-    pub const HANDLE_BACKUP_FILE: u32 = 19;
-    pub const NEW_PLUGIN_OPTIONS: u32 = 20;
-}
 
 /// The directory python3-fd puts first on `sys.path` before `module_path`
 /// (its compiled-in module path, the daemon's plugin directory): the shim
@@ -77,8 +66,6 @@ fn import<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
     Ok(module)
 }
 
-/// bEventCancelCommand (fd-abi §7.1).
-const EVENT_CANCEL: u32 = 14;
 
 /// The loaded module, for the one call that does not run on the main
 /// thread: the cancel event (set once, when the module is loaded).
@@ -95,7 +82,7 @@ static CANCEL_HANDLER: Mutex<()> = Mutex::new(());
 /// in Python (they interleave under the GIL). Only if a module is loaded
 /// and the plugin registered the event; `None` otherwise.
 pub fn run_cancel_handler() -> Option<i32> {
-    if LOADED.get().is_none() || !bareosfd::state::registered(EVENT_CANCEL) {
+    if LOADED.get().is_none() || !bareosfd::state::registered(ev::CancelCommand) {
         tracing::info!("cancel: the plugin did not register bEventCancelCommand");
         return None;
     }
@@ -103,7 +90,7 @@ pub fn run_cancel_handler() -> Option<i32> {
     Python::with_gil(|py| {
         let module = LOADED.get()?;
         let f = entry_point(module.bind(py), "handle_plugin_event")?;
-        let rc = match f.call1((EVENT_CANCEL,)) {
+        let rc = match f.call1((ev::CancelCommand,)) {
             Ok(r) => return_code("handle_plugin_event", &r),
             Err(e) => report(py, &e),
         };
@@ -221,19 +208,19 @@ impl Plugin {
             _ => None,
         };
         match e.event_type {
-            ev::LEVEL => {
+            ev::Level => {
                 bareosfd::state::set_level(number.unwrap_or(0));
                 (self.other_event(py, e.event_type), None)
             }
-            ev::SINCE => {
+            ev::Since => {
                 bareosfd::state::set_since(number.unwrap_or(0));
                 (self.other_event(py, e.event_type), None)
             }
-            ev::BACKUP_COMMAND
-            | ev::RESTORE_COMMAND
-            | ev::ESTIMATE_COMMAND
-            | ev::PLUGIN_COMMAND
-            | ev::NEW_PLUGIN_OPTIONS => {
+            ev::BackupCommand
+            | ev::RestoreCommand
+            | ev::EstimateCommand
+            | ev::PluginCommand
+            | ev::NewPluginOptions => {
                 let Some(event::Value::Text(cmd)) = e.value else {
                     return (BRC_ERROR, None);
                 };
@@ -241,16 +228,16 @@ impl Plugin {
                     Ok(c) => c,
                     Err(rc) => return (rc, None),
                 };
-                if e.event_type == ev::NEW_PLUGIN_OPTIONS {
+                if e.event_type == ev::NewPluginOptions {
                     self.definition.override_opts = None;
                 }
                 let parsed = self.definition.parse(&cmd, self.module.is_some());
-                if e.event_type == ev::NEW_PLUGIN_OPTIONS {
+                if e.event_type == ev::NewPluginOptions {
                     self.definition.override_opts = Some(cmd);
                 }
                 (self.command(py, parsed), None)
             }
-            ev::RESTORE_OBJECT => {
+            ev::RestoreObject => {
                 let Some(event::Value::RestoreObject(ro)) = e.value else {
                     return (BRC_OK, None);
                 };
@@ -269,7 +256,7 @@ impl Plugin {
                 };
                 (rc, None)
             }
-            ev::HANDLE_BACKUP_FILE => {
+            ev::HandleBackupFile => {
                 let Some(event::Value::Save(sp)) = e.value else {
                     return (BRC_ERROR, None);
                 };

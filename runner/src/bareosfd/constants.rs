@@ -176,42 +176,6 @@ const INT_TABLES: &[Table] = &[
         ],
     ),
     (
-        "bEventType",
-        &[
-            ("bEventJobStart", 1),
-            ("bEventJobEnd", 2),
-            ("bEventStartBackupJob", 3),
-            ("bEventEndBackupJob", 4),
-            ("bEventStartRestoreJob", 5),
-            ("bEventEndRestoreJob", 6),
-            ("bEventStartVerifyJob", 7),
-            ("bEventEndVerifyJob", 8),
-            ("bEventBackupCommand", 9),
-            ("bEventRestoreCommand", 10),
-            ("bEventEstimateCommand", 11),
-            ("bEventLevel", 12),
-            ("bEventSince", 13),
-            ("bEventCancelCommand", 14),
-            ("bEventRestoreObject", 15),
-            ("bEventEndFileSet", 16),
-            ("bEventPluginCommand", 17),
-            ("bEventOptionPlugin", 18),
-            ("bEventHandleBackupFile", 19),
-            ("bEventNewPluginOptions", 20),
-            ("bEventVssInitializeForBackup", 21),
-            ("bEventVssInitializeForRestore", 22),
-            ("bEventVssSetBackupState", 23),
-            ("bEventVssPrepareForBackup", 24),
-            ("bEventVssBackupAddComponents", 25),
-            ("bEventVssPrepareSnapshot", 26),
-            ("bEventVssCreateSnapshots", 27),
-            ("bEventVssRestoreLoadComponentMetadata", 28),
-            ("bEventVssRestoreSetComponentsSelected", 29),
-            ("bEventVssCloseRestore", 30),
-            ("bEventVssBackupComplete", 31),
-        ],
-    ),
-    (
         "bIOPS",
         &[
             ("IO_OPEN", 1),
@@ -258,6 +222,12 @@ pub fn add_all(m: &Bound<'_, PyModule>) -> PyResult<()> {
         }
         m.add(*dict_name, dict)?;
     }
+    let events = PyDict::new(py);
+    for (name, value) in sidecar_proto::events::fd::ALL {
+        m.add(*name, *value)?;
+        events.set_item(PyBytes::new(py, name.as_bytes()), *value)?;
+    }
+    m.add("bEventType", events)?;
     let dict = PyDict::new(py);
     for (name, value) in LEVELS {
         m.add(*name, *value)?;
