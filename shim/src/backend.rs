@@ -11,7 +11,8 @@ use std::time::Duration;
 use sidecar_proto::{CallResult, IoRequest, call, call_result};
 
 pub use crate::cancel::Canceller;
-pub use crate::session::{CoreHandler, Failure};
+pub use crate::daemon::CoreHandler;
+pub use crate::error::Error;
 
 /// One plugin instance's executor.
 pub trait Backend: Send {
@@ -21,7 +22,7 @@ pub trait Backend: Send {
         kind: call::Kind,
         deadline: Duration,
         core: &mut dyn CoreHandler,
-    ) -> Result<CallResult, Failure>;
+    ) -> Result<CallResult, Error>;
     /// One pluginIO call with the core's buffer: IO_WRITE data is taken
     /// from it and IO_READ data put into it, so a backend that can move
     /// data without messages (a session's I/O area) avoids the copies. The
@@ -33,7 +34,7 @@ pub trait Backend: Send {
         buf: IoBuffer<'_>,
         deadline: Duration,
         core: &mut dyn CoreHandler,
-    ) -> Result<(CallResult, usize), Failure> {
+    ) -> Result<(CallResult, usize), Error> {
         if let IoBuffer::Write(data) = &buf {
             req.buf = data.to_vec();
         }
@@ -49,7 +50,7 @@ pub trait Backend: Send {
         Ok((result, placed))
     }
     /// The descriptor sent along with a result under `token`.
-    fn receive_fd(&self, token: u64) -> Result<OwnedFd, Failure>;
+    fn receive_fd(&self, token: u64) -> Result<OwnedFd, Error>;
     /// After freePlugin: release everything; `Some` is a complaint.
     fn close(self: Box<Self>, core: &mut dyn CoreHandler) -> Option<String>;
     /// After a failure: end it and say what happened.
@@ -75,7 +76,7 @@ pub enum IoBuffer<'a> {
 
 /// Makes the backend of a new instance; `module_dir` is the daemon's plugin
 /// directory.
-pub type Factory = fn(module_dir: &Path) -> Result<Box<dyn Backend>, Failure>;
+pub type Factory = fn(module_dir: &Path) -> Result<Box<dyn Backend>, Error>;
 
 static FACTORY: OnceLock<Factory> = OnceLock::new();
 
@@ -94,7 +95,7 @@ impl Backend for crate::session::Session {
         kind: call::Kind,
         deadline: Duration,
         core: &mut dyn CoreHandler,
-    ) -> Result<CallResult, Failure> {
+    ) -> Result<CallResult, Error> {
         crate::session::Session::call(self, kind, deadline, core)
     }
 
@@ -104,11 +105,11 @@ impl Backend for crate::session::Session {
         buf: IoBuffer<'_>,
         deadline: Duration,
         core: &mut dyn CoreHandler,
-    ) -> Result<(CallResult, usize), Failure> {
+    ) -> Result<(CallResult, usize), Error> {
         crate::session::Session::plugin_io(self, req, buf, deadline, core)
     }
 
-    fn receive_fd(&self, token: u64) -> Result<OwnedFd, Failure> {
+    fn receive_fd(&self, token: u64) -> Result<OwnedFd, Error> {
         crate::session::Session::receive_fd(self, token)
     }
 

@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use sidecar_proto::frames::{self, Decoder, Filled, Wait};
 use sidecar_proto::{CancelResult, RunnerMessage, ShimMessage, runner_message, shim_message};
 
-use crate::session::{CoreHandler, Failure};
+use crate::daemon::CoreHandler;
+use crate::error::Error;
 
 /// How long the daemon's cancel thread waits for the plugin's handler.
 pub const HANDLER_DEADLINE: Duration = Duration::from_secs(5);
@@ -80,7 +81,7 @@ impl Canceller {
     /// Runs the plugin's cancel handler with `core` serving its core
     /// functions on this thread, then starts the grace period of the call
     /// in flight. `Ok(None)`: the plugin did not register the event.
-    pub fn cancel(&self, core: &mut dyn CoreHandler) -> Result<Option<i32>, Failure> {
+    pub fn cancel(&self, core: &mut dyn CoreHandler) -> Result<Option<i32>, Error> {
         let outcome = {
             let mut link = self.link.lock().unwrap_or_else(|e| e.into_inner());
             if link.spent {
@@ -101,16 +102,14 @@ impl Link {
         &mut self,
         core: &mut dyn CoreHandler,
         deadline: Duration,
-    ) -> Result<CancelResult, Failure> {
+    ) -> Result<CancelResult, Error> {
         let started = Instant::now();
         let left = || deadline.saturating_sub(started.elapsed());
         self.send(shim_message::Kind::Cancel(sidecar_proto::Cancel {}), left())?;
         loop {
-            while let Some(msg) = self
-                .decoder
-                .decode::<RunnerMessage>()
-                .map_err(|e| Failure(format!("protocol violation on the cancel channel: {e}")))?
-            {
+            while let Some(msg) = self.decoder.decode::<RunnerMessage>().map_err(|e| {
+                Error::Protocol(format!("protocol violation on the cancel channel: {e}"))
+            })? {
                 match msg.kind {
                     Some(runner_message::Kind::CancelResult(r)) => return Ok(r),
                     Some(runner_message::Kind::Callback(cb)) => {
@@ -119,14 +118,14 @@ impl Link {
                     }
                     Some(runner_message::Kind::Log(log)) => core.log(log),
                     _ => {
-                        return Err(Failure(
+                        return Err(Error::Protocol(
                             "protocol violation: unexpected message on the cancel channel".into(),
                         ));
                     }
                 }
             }
             if left().is_zero() {
-                return Err(Failure(format!(
+                return Err(Error::Deadline(format!(
                     "the plugin's cancel handler did not return within {deadline:?}"
                 )));
             }
@@ -137,14 +136,14 @@ impl Link {
             };
             match frames::fill(self.socket.as_fd(), &mut self.decoder, wait) {
                 Ok(Filled::Data | Filled::Timeout | Filled::Also) => {}
-                Err(e) => return Err(Failure(format!("the cancel channel broke: {e}"))),
+                Err(e) => return Err(Error::RunnerGone(format!("the cancel channel broke: {e}"))),
             }
         }
     }
 
-    fn send(&self, kind: shim_message::Kind, timeout: Duration) -> Result<(), Failure> {
+    fn send(&self, kind: shim_message::Kind, timeout: Duration) -> Result<(), Error> {
         let msg = ShimMessage { kind: Some(kind) };
         frames::write_all(self.socket.as_fd(), &frames::encode(&msg), Some(timeout))
-            .map_err(|e| Failure(format!("cannot reach the runner to cancel: {e}")))
+            .map_err(|e| Error::RunnerGone(format!("cannot reach the runner to cancel: {e}")))
     }
 }

@@ -12,22 +12,25 @@ use sidecar_proto::area::Area;
 use sidecar_proto::frames::{self, Decoder, Filled, Wait};
 use sidecar_proto::{IoRequest, IoResult, RunnerMessage, ShimMessage};
 use tokio::io::Interest;
-use tokio::io::unix::AsyncFd;
 
-use crate::session::Failure;
+use crate::error::Error;
 
 pub struct CallChannel {
-    socket: AsyncFd<UnixStream>,
+    /// Registered with the session's runtime for readiness; read and
+    /// written directly (non-blocking) by the daemon thread.
+    socket: tokio::net::UnixStream,
     decoder: Decoder,
     area: Area,
     busy: Duration,
 }
 
-fn broke(e: std::io::Error) -> Failure {
+fn broke(e: std::io::Error) -> Error {
     match e.kind() {
-        std::io::ErrorKind::UnexpectedEof => Failure("the runner closed the session".into()),
-        std::io::ErrorKind::TimedOut => Failure(format!("the runner took no data: {e}")),
-        _ => Failure(format!("the session broke: {e}")),
+        std::io::ErrorKind::UnexpectedEof => {
+            Error::RunnerGone("the runner closed the session".into())
+        }
+        std::io::ErrorKind::TimedOut => Error::Deadline(format!("the runner took no data: {e}")),
+        _ => Error::RunnerGone(format!("the session broke: {e}")),
     }
 }
 
@@ -36,11 +39,7 @@ impl CallChannel {
     /// the socket is registered with.
     pub fn new(socket: UnixStream, area: Area, busy: Duration) -> std::io::Result<CallChannel> {
         socket.set_nonblocking(true)?;
-        // SAFETY: the UnixStream owns its descriptor, and the AsyncFd owns
-        // the UnixStream, so the descriptor stays open and the same for the
-        // AsyncFd's whole life.
-        let socket = unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) }
-            .map_err(|e| e.into_parts().1)?;
+        let socket = tokio::net::UnixStream::from_std(socket)?;
         Ok(CallChannel {
             socket,
             decoder: Decoder::default(),
@@ -50,15 +49,15 @@ impl CallChannel {
     }
 
     /// Sends one message, waiting at most `timeout` for the runner to take it.
-    pub fn send(&self, msg: &ShimMessage, timeout: Duration) -> Result<(), Failure> {
+    pub fn send(&self, msg: &ShimMessage, timeout: Duration) -> Result<(), Error> {
         frames::write_all(self.fd(), &frames::encode(msg), Some(timeout)).map_err(broke)
     }
 
     /// The next message if one is complete, without waiting.
-    pub fn next_message(&mut self) -> Result<Option<RunnerMessage>, Failure> {
+    pub fn next_message(&mut self) -> Result<Option<RunnerMessage>, Error> {
         self.decoder
             .decode()
-            .map_err(|e| Failure(format!("protocol violation: {e}")))
+            .map_err(|e| Error::Protocol(format!("protocol violation: {e}")))
     }
 
     /// Waits (busily first, see [`Wait`]) for more bytes, for `also` or for
@@ -67,39 +66,46 @@ impl CallChannel {
         &mut self,
         timeout: Duration,
         also: Option<BorrowedFd<'_>>,
-    ) -> Result<Filled, Failure> {
+    ) -> Result<Filled, Error> {
         let wait = Wait {
             busy: self.busy,
             timeout: Some(timeout),
             also,
         };
-        frames::fill(self.socket.get_ref().as_fd(), &mut self.decoder, wait).map_err(broke)
+        frames::fill(self.socket.as_fd(), &mut self.decoder, wait).map_err(broke)
     }
 
     /// Waits in the runtime until more bytes arrived. Cancel-safe: bytes are
     /// in the decoder as soon as they are read.
-    pub async fn readable(&mut self) -> Result<(), Failure> {
+    pub async fn readable(&mut self) -> Result<(), Error> {
+        let now = Wait {
+            busy: Duration::ZERO,
+            timeout: Some(Duration::ZERO),
+            also: None,
+        };
         loop {
-            let mut guard = self
-                .socket
+            self.socket
                 .readable()
                 .await
-                .map_err(|e| Failure(format!("the session broke: {e}")))?;
-            let now = Wait {
-                busy: Duration::ZERO,
-                timeout: Some(Duration::ZERO),
-                also: None,
-            };
-            let fd = guard.get_inner().as_fd();
-            match frames::fill(fd, &mut self.decoder, now).map_err(broke)? {
-                Filled::Data => return Ok(()),
-                _ => guard.clear_ready(),
+                .map_err(|e| Error::RunnerGone(format!("the session broke: {e}")))?;
+            let (socket, decoder) = (&self.socket, &mut self.decoder);
+            // try_io clears the readiness when nothing was there after all.
+            let read = socket.try_io(Interest::READABLE, || {
+                match frames::fill(socket.as_fd(), decoder, now)? {
+                    Filled::Data => Ok(()),
+                    _ => Err(std::io::ErrorKind::WouldBlock.into()),
+                }
+            });
+            match read {
+                Ok(()) => return Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(broke(e)),
             }
         }
     }
 
     fn fd(&self) -> BorrowedFd<'_> {
-        self.socket.get_ref().as_fd()
+        self.socket.as_fd()
     }
 
     /// `data` (IO_WRITE) into the area, or into the request if it does not
@@ -114,9 +120,9 @@ impl CallChannel {
 
     /// IO_READ data of a result (in the area or in the message) into `out`,
     /// at most `out.len()` bytes; returns how many.
-    pub fn take_read_data(&self, io: &mut IoResult, out: &mut [u8]) -> Result<usize, Failure> {
+    pub fn take_read_data(&self, io: &mut IoResult, out: &mut [u8]) -> Result<usize, Error> {
         match io.area_len.take() {
-            Some(len) if len as usize > self.area.len() => Err(Failure(format!(
+            Some(len) if len as usize > self.area.len() => Err(Error::Protocol(format!(
                 "protocol violation: {len} bytes of IO_READ data announced, the I/O area has {}",
                 self.area.len()
             ))),
@@ -206,7 +212,8 @@ mod tests {
             .take_read_data(&mut read_result(Some(u32::MAX)), &mut core_buf)
             .unwrap_err();
         assert!(
-            err.0.contains("protocol violation: 4294967295 bytes"),
+            err.to_string()
+                .contains("protocol violation: 4294967295 bytes"),
             "{err}"
         );
     }

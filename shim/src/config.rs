@@ -11,8 +11,6 @@
 //! `[[plugin]]`, `cgroup`; see `limits`) are in the same file, or in the one
 //! its `limits_file` key names.
 
-use std::ffi::CStr;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -111,7 +109,8 @@ struct LimitsFile {
 impl Config {
     /// The configuration for a job starting now.
     pub fn load() -> Result<Config, String> {
-        let dir = shim_dir().ok_or("cannot determine the shim's own directory")?;
+        let dir =
+            crate::ffi::location::shim_dir().ok_or("cannot determine the shim's own directory")?;
         match std::env::var_os(CONFIG_ENV).filter(|v| !v.is_empty()) {
             Some(path) => Self::load_file(&dir, &dir.join(path), true),
             None => Self::load_from(&dir),
@@ -221,21 +220,6 @@ fn parse<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T, S
     })
 }
 
-/// The directory the shim was loaded from (the daemon's plugin directory).
-fn shim_dir() -> Option<PathBuf> {
-    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
-    let anchor = shim_dir as *const libc::c_void;
-    // SAFETY: dladdr only inspects the address; `info` is a valid out-pointer.
-    if unsafe { libc::dladdr(anchor, &mut info) } == 0 || info.dli_fname.is_null() {
-        return None;
-    }
-    // SAFETY: dladdr returned a NUL-terminated path owned by the loader.
-    let file = unsafe { CStr::from_ptr(info.dli_fname) };
-    let path = PathBuf::from(std::ffi::OsStr::from_bytes(file.to_bytes()));
-    let path = path.canonicalize().unwrap_or(path);
-    path.parent().map(Path::to_path_buf)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,11 +287,8 @@ mod tests {
         assert_eq!(c.limits.plugins.len(), 1);
         assert_eq!(c.limits.cgroup, Some(None));
         assert_eq!(c.limits.source, dir.join(CONFIG_FILE).display().to_string());
-        let l = crate::limits::Limits::resolve(
-            &c.limits,
-            Some(&crate::limits::parse_command(b"python3:module_name=bareos-fd-x").unwrap()),
-        )
-        .unwrap();
+        let string = crate::options::parse_command(b"python3:module_name=bareos-fd-x").unwrap();
+        let l = crate::limits::Limits::resolve(&c.limits, string.overrides()).unwrap();
         assert_eq!(l.memory.unwrap().value, 2 << 30);
         assert_eq!(l.cpu.unwrap().value, Duration::from_secs(600));
         assert!(l.sandbox.is_some());

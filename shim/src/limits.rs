@@ -1,47 +1,44 @@
-//! Per-plugin resource limits and the opt-in sandbox of the runner process.
+//! Per-plugin resource limits and the opt-in sandbox, as plain data: the
+//! values, where they come from, how they combine, and what a limit hit
+//! looks like in the job log.
 //!
 //! Where the settings come from, in increasing precedence:
 //! 1. `[limits]` in `sidecar.toml` (or in the file its `limits_file` names):
 //!    the defaults for every plugin;
 //! 2. the first `[[plugin]]` section whose `module` glob matches the plugin
 //!    string's `module_name`;
-//! 3. `sidecar.<key>=<value>` options in the plugin string itself. They are
-//!    removed from every string before the runner (and so the Python plugin)
-//!    sees it; an unknown `sidecar.` key fails the job.
+//! 3. `sidecar.<key>=<value>` options in the plugin string itself
+//!    (`options`).
 //!
-//! Everything is resolved in the daemon before the runner is forked
-//! ([`prepare`]); the forked child only makes the system calls the resulting
-//! [`ChildSetup`] lists (`process`, `sandbox`). Job wall time is enforced by
-//! the shim itself (`session`), and when the runner dies of a limit the job's
-//! message names it ([`Limits::explain_signal`], [`Limits::annotate`]).
-//!
-//! This module is pure (parsing, matching, stripping, messages) except for
-//! [`prepare`], which reads the environment, resolves users and creates the
-//! cgroup and the Landlock ruleset.
-
-pub mod cgroup;
+//! `launch` turns the resolved [`Limits`] into what the parent and the
+//! forked child must do; job wall time is enforced by the shim itself
+//! (`session`), and when the runner dies of a limit the job's message names
+//! it ([`Limits::explain_signal`], [`Limits::annotate`]).
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
-use sidecar_proto::{self as pb, call, event};
 
-use crate::sandbox;
-
-/// The reserved prefix of plugin-string options meant for the shim.
-pub const PREFIX: &str = "sidecar.";
+/// The reserved prefix of plugin-string options meant for the shim
+/// (`options` parses them; these are the keys it knows).
+pub const OPTION_PREFIX: &str = "sidecar.";
 
 /// The keys `sidecar.<key>` may name, in the order messages list them.
 pub const STRING_KEYS: [&str; 9] = [
     "memory", "cpu", "cpus", "files", "procs", "nice", "ionice", "walltime", "sandbox",
 ];
 
-/// Headroom between RLIMIT_CPU's soft limit (SIGXCPU) and its hard limit
-/// (SIGKILL), for a runner that ignores SIGXCPU.
-const CPU_HARD_EXTRA: u64 = 5;
+/// What the plugin string that starts a runner says about its limits.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Overrides<'a> {
+    /// `module_name`, which picks the `[[plugin]]` section.
+    pub module: Option<&'a str>,
+    /// `sidecar.<key>=<value>` options, key without the prefix, in order.
+    pub keys: &'a [(String, String)],
+}
 
 // ------------------------------------------------------------------ values
 
@@ -409,205 +406,6 @@ setting_type!(
     "an I/O class like \"idle\" or \"best-effort:7\""
 );
 
-// ------------------------------------------------------- the plugin string
-
-/// A plugin string with the shim's options taken out.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Command {
-    /// The string the runner gets: every `sidecar.*` option removed, the
-    /// rest byte for byte.
-    pub stripped: Vec<u8>,
-    /// `module_name` as python3-fd will read it (backslashes removed).
-    pub module_name: Option<String>,
-    /// `module_path` likewise.
-    pub module_path: Option<String>,
-    /// The `sidecar.*` options, key without the prefix (lower case), value
-    /// without backslashes; in order.
-    pub keys: Vec<(String, String)>,
-}
-
-/// Splits `cmd` the way python3-fd does (`name:key=value:key=value...`,
-/// `\:` escapes a colon, a key runs to the next `=`), removes the
-/// `sidecar.*` options and checks their names and values.
-pub fn parse_command(cmd: &[u8]) -> Result<Command, String> {
-    let Some(colon) = cmd.iter().position(|&b| b == b':') else {
-        // Not a definition python3-fd accepts; the runner says so.
-        return Ok(Command {
-            stripped: cmd.to_vec(),
-            ..Default::default()
-        });
-    };
-    let mut out = cmd[..=colon].to_vec();
-    let head_len = out.len();
-    let mut rest = &cmd[colon + 1..];
-    let mut module_name = None;
-    let mut module_path = None;
-    let mut keys = Vec::new();
-    while !rest.is_empty() {
-        let Some(eq) = rest.iter().position(|&b| b == b'=') else {
-            // A trailing argument without a value: python3-fd refuses it.
-            out.extend_from_slice(rest);
-            break;
-        };
-        let key = &rest[..eq];
-        let after = &rest[eq + 1..];
-        let end = unescaped_colon(after).unwrap_or(after.len());
-        let value = &after[..end];
-        let token_end = (eq + 1 + end + 1).min(rest.len()); // with its ':'
-        let token = &rest[..token_end];
-        rest = &rest[token_end..];
-        if key.len() >= PREFIX.len() && key[..PREFIX.len()].eq_ignore_ascii_case(PREFIX.as_bytes())
-        {
-            let name = String::from_utf8_lossy(&key[PREFIX.len()..]).to_ascii_lowercase();
-            let value: String = String::from_utf8_lossy(value).replace('\\', "");
-            check_key(&name, &value)?;
-            keys.push((name, value));
-            continue;
-        }
-        // python3-fd matches keys case-insensitively as prefixes of the
-        // names it knows, module_path first.
-        let clean = || Some(String::from_utf8_lossy(value).replace('\\', ""));
-        if is_prefix_of(key, "module_path") {
-            module_path = clean();
-        } else if is_prefix_of(key, "module_name") {
-            module_name = clean();
-        }
-        out.extend_from_slice(token);
-    }
-    if out.len() > head_len && out.last() == Some(&b':') && cmd.last() != Some(&b':') {
-        out.pop(); // the separator of an option that was removed after it
-    }
-    Ok(Command {
-        stripped: out,
-        module_name,
-        module_path,
-        keys,
-    })
-}
-
-/// True when `bytes` might hold a `sidecar.` option (a cheap pre-check).
-pub fn mentions_prefix(bytes: &[u8]) -> bool {
-    bytes
-        .windows(PREFIX.len())
-        .any(|w| w.eq_ignore_ascii_case(PREFIX.as_bytes()))
-}
-
-fn check_key(name: &str, value: &str) -> Result<(), String> {
-    let bad = |e: String| format!("plugin option {PREFIX}{name}: {e}");
-    match name {
-        "memory" => parse_size(value).map(drop),
-        "cpu" | "walltime" => parse_duration(value).map(drop),
-        "cpus" => parse_cpus(value).map(drop),
-        "files" | "procs" => parse_count(value).map(drop),
-        "nice" => parse_nice(value).map(drop),
-        "ionice" => parse_ionice(value).map(drop),
-        "sandbox" => parse_switch(value).map(drop),
-        _ => {
-            let known: Vec<String> = STRING_KEYS.iter().map(|k| format!("{PREFIX}{k}")).collect();
-            return Err(format!(
-                "unknown plugin option {PREFIX}{name} (the {PREFIX} prefix is reserved for the sidecar; known: {})",
-                known.join(", ")
-            ));
-        }
-    }
-    .map_err(bad)
-}
-
-/// Position of the first `:` not directly preceded by a backslash (as
-/// python3-fd finds the end of a value).
-fn unescaped_colon(s: &[u8]) -> Option<usize> {
-    (0..s.len()).find(|&i| s[i] == b':' && (i == 0 || s[i - 1] != b'\\'))
-}
-
-fn is_prefix_of(key: &[u8], name: &str) -> bool {
-    key.len() <= name.len() && name.as_bytes()[..key.len()].eq_ignore_ascii_case(key)
-}
-
-/// The plugin string with the values of keys that look like secrets
-/// replaced, for debug messages.
-pub fn redact(cmd: &[u8]) -> String {
-    let text = String::from_utf8_lossy(cmd);
-    let Some(colon) = text.find(':') else {
-        return text.into_owned();
-    };
-    let mut out = text[..=colon].to_string();
-    let mut rest = &text[colon + 1..];
-    while !rest.is_empty() {
-        let Some(eq) = rest.find('=') else {
-            out.push_str(rest);
-            break;
-        };
-        let key = &rest[..eq];
-        let after = &rest[eq + 1..];
-        let end = unescaped_colon(after.as_bytes()).unwrap_or(after.len());
-        let lower = key.to_ascii_lowercase();
-        out.push_str(key);
-        out.push('=');
-        if ["password", "passwd", "secret", "token", "key"]
-            .iter()
-            .any(|s| lower.contains(s))
-        {
-            out.push_str("***");
-        } else {
-            out.push_str(&after[..end]);
-        }
-        if end < after.len() {
-            out.push(':');
-        }
-        rest = after.get(end + 1..).unwrap_or("");
-    }
-    out
-}
-
-/// Removes the `sidecar.*` options from every plugin string in a call.
-/// Returns the parsed string of a command event (plugin/backup/restore/
-/// estimate command, new plugin options, restore object), which decides the
-/// limits when it starts the runner.
-pub fn strip_call(kind: &mut call::Kind) -> Result<Option<Command>, String> {
-    fn strip(bytes: &mut Vec<u8>) -> Result<Command, String> {
-        let c = parse_command(bytes)?;
-        bytes.clone_from(&c.stripped);
-        Ok(c)
-    }
-    fn strip_if_mentioned(bytes: &mut Vec<u8>) -> Result<(), String> {
-        if mentions_prefix(bytes) {
-            strip(bytes)?;
-        }
-        Ok(())
-    }
-    use crate::abi::event as ev;
-    match kind {
-        call::Kind::HandlePluginEvent(pb::Event { event_type, value }) => match value {
-            Some(event::Value::Text(text))
-                if matches!(
-                    *event_type,
-                    ev::BackupCommand
-                        | ev::RestoreCommand
-                        | ev::EstimateCommand
-                        | ev::PluginCommand
-                        | ev::NewPluginOptions
-                ) =>
-            {
-                strip(text).map(Some)
-            }
-            Some(event::Value::RestoreObject(ro)) => match &mut ro.plugin_name {
-                Some(name) => strip(name).map(Some),
-                None => Ok(None),
-            },
-            Some(event::Value::Save(sp)) => {
-                if let Some(cmd) = &mut sp.cmd {
-                    strip_if_mentioned(cmd)?;
-                }
-                Ok(None)
-            }
-            _ => Ok(None),
-        },
-        call::Kind::StartBackupFile(req) => strip_if_mentioned(&mut req.cmd).map(|()| None),
-        call::Kind::StartRestoreFile(cmd) => strip_if_mentioned(cmd).map(|()| None),
-        _ => Ok(None),
-    }
-}
-
 // ------------------------------------------------------------- resolution
 
 /// One limit in force and where it was set, for messages.
@@ -651,8 +449,8 @@ impl Limits {
     /// Layers the defaults, the first matching `[[plugin]]` section and the
     /// plugin string's `sidecar.*` options (already checked by
     /// [`parse_command`]).
-    pub fn resolve(config: &LimitsConfig, cmd: Option<&Command>) -> Result<Limits, String> {
-        let module = cmd.and_then(|c| c.module_name.as_deref());
+    pub fn resolve(config: &LimitsConfig, cmd: Overrides<'_>) -> Result<Limits, String> {
+        let module = cmd.module;
         let section = config.section_for(module);
         let d = &config.defaults;
         let src = &config.source;
@@ -664,7 +462,10 @@ impl Limits {
         };
         // The string's value (last one wins, as for python3-fd's options).
         let from_string = |key: &str| -> Option<&str> {
-            cmd.and_then(|c| c.keys.iter().rev().find(|(k, _)| k == key))
+            cmd.keys
+                .iter()
+                .rev()
+                .find(|(k, _)| k == key)
                 .map(|(_, v)| v.as_str())
         };
         macro_rules! layer {
@@ -674,7 +475,7 @@ impl Limits {
                     None => d.$field.map(|v| (v.0, here($key, false))),
                 };
                 let chosen = match from_string($key) {
-                    Some(v) => Some(($parse(v)?, format!("{PREFIX}{}", $key))),
+                    Some(v) => Some(($parse(v)?, format!("{OPTION_PREFIX}{}", $key))),
                     None => file,
                 };
                 match chosen {
@@ -695,7 +496,7 @@ impl Limits {
             sandbox: None,
         };
         let sandbox_on = match from_string("sandbox") {
-            Some(v) => Some((parse_switch(v)?, format!("{PREFIX}sandbox"))),
+            Some(v) => Some((parse_switch(v)?, format!("{OPTION_PREFIX}sandbox"))),
             None => match section.and_then(|s| s.sandbox) {
                 Some(b) => Some((b, here("sandbox", true))),
                 None => d.sandbox.map(|b| (b, here("sandbox", false))),
@@ -910,214 +711,6 @@ impl Limits {
             ));
         }
         (!hints.is_empty()).then(|| format!("python3-fd (sidecar): {}", hints.join("; ")))
-    }
-}
-
-// ------------------------------------------------------------- preparation
-
-/// What the forked child must do before exec: plain data, built in the
-/// parent, read (never allocated or freed) in the child.
-#[derive(Debug, Default)]
-pub struct ChildSetup {
-    /// (resource, soft, hard).
-    pub rlimits: Vec<(libc::__rlimit_resource_t, u64, u64)>,
-    pub nice: Option<i32>,
-    pub ioprio: Option<i32>,
-    /// `cgroup.procs` of the runner's cgroup, open for writing.
-    pub cgroup_procs: Option<std::os::fd::RawFd>,
-    pub ids: Option<sandbox::Ids>,
-    pub no_new_privs: bool,
-    pub landlock: Option<std::os::fd::RawFd>,
-    /// The daemon's pid: the child checks it still has this parent after
-    /// arming the parent-death signal.
-    pub parent: libc::pid_t,
-}
-
-/// Everything needed to start one runner under its limits.
-pub struct Launch {
-    pub limits: Limits,
-    pub child: ChildSetup,
-    /// Set when the sandbox replaces the environment.
-    pub env: Option<Vec<(std::ffi::OsString, std::ffi::OsString)>>,
-    pub cgroup: Option<cgroup::Cgroup>,
-    /// The Landlock ruleset; the child's copy is applied, ours closed after
-    /// the spawn.
-    pub ruleset: Option<std::os::fd::OwnedFd>,
-    /// For the job log, once: limits that could not be applied as asked.
-    pub warnings: Vec<String>,
-}
-
-impl Launch {
-    /// No limits besides core dumps off (for tests and callers without a
-    /// configuration).
-    pub fn unlimited() -> Launch {
-        Launch {
-            limits: Limits::default(),
-            child: ChildSetup {
-                rlimits: vec![(libc::RLIMIT_CORE, 0, 0)],
-                parent: std::process::id() as libc::pid_t,
-                ..Default::default()
-            },
-            env: None,
-            cgroup: None,
-            ruleset: None,
-            warnings: Vec::new(),
-        }
-    }
-}
-
-/// Resolves the limits for a runner about to start for `cmd` (the plugin
-/// string that starts it) and prepares everything the parent must do
-/// before the fork: the cgroup, the Landlock ruleset, the user, the
-/// environment.
-pub fn prepare(
-    config: &LimitsConfig,
-    cmd: Option<&Command>,
-    runner: &Path,
-    plugin_dir: &Path,
-) -> Result<Launch, String> {
-    let limits = Limits::resolve(config, cmd)?;
-    let mut launch = Launch::unlimited();
-    let mut warnings = Vec::new();
-
-    // cgroup v2 first: what it covers needs no rlimit stand-in.
-    let wants = cgroup::Wants {
-        memory: limits.memory.as_ref().map(|l| l.value),
-        pids: limits.procs.as_ref().map(|l| l.value),
-        cpus: limits.cpus.as_ref().map(|l| l.value),
-    };
-    let mut applied = cgroup::Applied::default();
-    let mut cgroup_note = None;
-    if !wants.is_empty() {
-        match &config.cgroup {
-            Some(None) => cgroup_note = Some("cgroups are switched off (cgroup = \"off\")".into()),
-            parent => {
-                let (cg, got, why) =
-                    cgroup::setup(parent.as_ref().and_then(|p| p.as_deref()), &wants);
-                applied = got;
-                cgroup_note = why;
-                if let Some(cg) = cg {
-                    launch.child.cgroup_procs = Some(cg.procs_fd());
-                    launch.cgroup = Some(cg);
-                }
-            }
-        }
-    }
-    let mut fallback = Vec::new();
-    if let Some(l) = &limits.memory {
-        // RLIMIT_AS always: Python then fails with MemoryError instead of
-        // being killed by the OOM killer.
-        launch
-            .child
-            .rlimits
-            .push((libc::RLIMIT_AS, l.value, l.value));
-        if !applied.memory {
-            fallback.push(format!(
-                "memory ({}) by RLIMIT_AS only (address space, not resident memory)",
-                format_size(l.value)
-            ));
-        }
-    }
-    if let Some(l) = &limits.procs
-        && !applied.pids
-    {
-        launch
-            .child
-            .rlimits
-            .push((libc::RLIMIT_NPROC, l.value, l.value));
-        fallback.push(format!(
-            "procs ({}) by RLIMIT_NPROC only (counts every process and thread of the runner's user; not enforced for root)",
-            l.value
-        ));
-    }
-    if let Some(l) = &limits.cpus
-        && !applied.cpu
-    {
-        fallback.push(format!("cpus ({}) not at all", l.value));
-    }
-    if !fallback.is_empty() {
-        let why = cgroup_note.unwrap_or_else(|| "no writable cgroup v2".into());
-        warnings.push(format!("{why}; enforcing {}", fallback.join(", ")));
-    }
-    if let Some(l) = &limits.cpu {
-        let soft = l.value.as_secs_f64().ceil().max(1.0) as u64;
-        launch
-            .child
-            .rlimits
-            .push((libc::RLIMIT_CPU, soft, soft + CPU_HARD_EXTRA));
-    }
-    if let Some(l) = &limits.files {
-        launch
-            .child
-            .rlimits
-            .push((libc::RLIMIT_NOFILE, l.value, l.value));
-    }
-    clamp_to_hard_limits(&mut launch.child.rlimits);
-    launch.child.nice = limits.nice.as_ref().map(|l| l.value);
-    launch.child.ioprio = limits.ionice.as_ref().map(|l| l.value.ioprio());
-
-    if let Some(spec) = &limits.sandbox {
-        let mut read = vec![plugin_dir.to_path_buf()];
-        if let Some(dir) = runner.parent() {
-            read.push(dir.to_path_buf());
-        }
-        // Where the runner really is, when its path is a symlink: Landlock
-        // checks the file itself at exec.
-        if let Some(dir) = runner.canonicalize().ok().as_deref().and_then(Path::parent) {
-            read.push(dir.to_path_buf());
-        }
-        if let Some(p) = cmd.and_then(|c| c.module_path.as_deref()) {
-            read.push(PathBuf::from(p));
-        }
-        let prepared = sandbox::prepare(spec, &read)?;
-        launch.child.ids = prepared.ids;
-        launch.child.no_new_privs = true;
-        launch.child.landlock = prepared
-            .ruleset
-            .as_ref()
-            .map(std::os::fd::AsRawFd::as_raw_fd);
-        launch.ruleset = prepared.ruleset;
-        launch.env = Some(prepared.env);
-        warnings.extend(prepared.warnings);
-    }
-    launch.limits = limits;
-    launch.warnings = warnings;
-    Ok(launch)
-}
-
-/// `fd` moved to a number of 10 or more (close-on-exec), so the child's
-/// stdio and the runner's sockets on 0-4 can never land on it.
-pub fn high_fd(fd: std::os::fd::OwnedFd) -> std::io::Result<std::os::fd::OwnedFd> {
-    use std::os::fd::{AsRawFd, FromRawFd};
-    if fd.as_raw_fd() >= 10 {
-        return Ok(fd);
-    }
-    // SAFETY: fcntl on a descriptor we own; the new one is ours alone.
-    let new = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 10) };
-    if new < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: `new` was just created and is owned by nobody else.
-    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(new) })
-}
-
-/// A limit above the current hard limit cannot be set without privilege
-/// and would not be stricter anyway: keep the current one then.
-fn clamp_to_hard_limits(rlimits: &mut [(libc::__rlimit_resource_t, u64, u64)]) {
-    for (res, soft, hard) in rlimits.iter_mut() {
-        let mut cur = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: getrlimit writes the struct we pass.
-        if unsafe { libc::getrlimit(*res, &mut cur) } == 0 && cur.rlim_max != libc::RLIM_INFINITY {
-            // SAFETY: geteuid cannot fail.
-            let privileged = unsafe { libc::geteuid() } == 0;
-            if !privileged {
-                *hard = (*hard).min(cur.rlim_max);
-                *soft = (*soft).min(*hard);
-            }
-        }
     }
 }
 

@@ -19,8 +19,8 @@ use sidecar_proto::area::Area;
 use sidecar_proto::frames::{self, Filled};
 use sidecar_proto::runner_client::RunnerClient;
 use sidecar_proto::{
-    Call, CallResult, Callback, CallbackReply, Hello, IoRequest, Log, RunnerMessage, ShimMessage,
-    Welcome, call, call_result, runner_message, shim_message,
+    Call, CallResult, Hello, IoRequest, Log, RunnerMessage, ShimMessage, Welcome, call,
+    call_result, runner_message, shim_message,
 };
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
@@ -32,25 +32,10 @@ use crate::backend::IoBuffer;
 use crate::cancel::{CANCEL_GRACE, CancelState, Canceller};
 use crate::channel::CallChannel;
 use crate::config::{Config, Deadlines};
-use crate::limits::Launch;
-use crate::process::{self, RunnerProcess};
-
-/// What the runner asks of the core while a call is in progress; executed on
-/// the calling daemon thread.
-pub trait CoreHandler {
-    fn callback(&mut self, callback: Callback) -> CallbackReply;
-    fn log(&mut self, log: Log);
-}
-
-/// Why a session cannot go on. Every variant names the cause for the job log.
-#[derive(Debug)]
-pub struct Failure(pub String);
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use crate::daemon::CoreHandler;
+use crate::error::Error;
+use crate::launch::Launch;
+use crate::launch::process::{self, RunnerProcess};
 
 /// How often the shim pings the runner during a call, and how long an
 /// unanswered ping may take before the runner counts as gone.
@@ -93,8 +78,8 @@ impl Session {
         daemon: &str,
         api_version: u32,
         instance: u32,
-    ) -> Result<Session, Failure> {
-        let fail = |what: &str, e: &dyn std::fmt::Display| Failure(format!("{what}: {e}"));
+    ) -> Result<Session, Error> {
+        let fail = |what: &str, e: &dyn std::fmt::Display| Error::Start(format!("{what}: {e}"));
         let (ours, theirs) = std::os::unix::net::UnixStream::pair()
             .map_err(|e| fail("cannot create the session socket", &e))?;
         let (fdpass, fdpass_theirs) = sidecar_proto::fdpass::pair()
@@ -152,7 +137,7 @@ impl Session {
             tokio::time::timeout(deadline, handshake(stream, hello))
                 .await
                 .map_err(|_| {
-                    Failure(format!(
+                    Error::Start(format!(
                         "the runner did not answer the handshake within {deadline:?}"
                     ))
                 })?
@@ -160,7 +145,7 @@ impl Session {
         });
         let (tx, inbound, welcome, calls) = match connected {
             Ok(c) => c,
-            Err(Failure(why)) => {
+            Err(why) => {
                 let mut p = process.take().expect("process");
                 // A runner that died by itself may have hit a limit; give
                 // one that is dying a moment to finish.
@@ -183,14 +168,14 @@ impl Session {
                 } else {
                     format!("; its last output:\n{said}")
                 };
-                return Err(Failure(format!(
+                return Err(Error::Start(format!(
                     "runner {} (pid {pid}) failed to start: {why}; it {how}{said}",
                     config.runner.display()
                 )));
             }
         };
         if !welcome.refusal.is_empty() {
-            return Err(Failure(format!(
+            return Err(Error::Start(format!(
                 "the runner refused the session: {}",
                 welcome.refusal
             )));
@@ -232,7 +217,7 @@ impl Session {
         buf: IoBuffer<'_>,
         deadline: Duration,
         core: &mut dyn CoreHandler,
-    ) -> Result<(CallResult, usize), Failure> {
+    ) -> Result<(CallResult, usize), Error> {
         if let IoBuffer::Write(data) = buf {
             self.calls.place_write_data(&mut req, data);
         }
@@ -254,10 +239,10 @@ impl Session {
         kind: call::Kind,
         deadline: Duration,
         core: &mut dyn CoreHandler,
-    ) -> Result<CallResult, Failure> {
+    ) -> Result<CallResult, Error> {
         // The job's wall time limit (`limits`) shortens the call's deadline.
         let (deadline, walltime) = match self.process.walltime_left() {
-            Some((left, msg)) if left.is_zero() => return Err(Failure(msg)),
+            Some((left, msg)) if left.is_zero() => return Err(Error::Deadline(msg)),
             Some((left, msg)) if left < deadline => (left, Some(msg)),
             _ => (deadline, None),
         };
@@ -271,7 +256,7 @@ impl Session {
         // Liveness between calls: a runner that died while the daemon did
         // other work is named now, not discovered as a broken stream.
         if let Some(status) = self.process.wait_for(Duration::ZERO) {
-            return Err(Failure(format!(
+            return Err(Error::RunnerGone(format!(
                 "the runner had ended before the call: it {}",
                 self.process.explain(status)
             )));
@@ -342,9 +327,9 @@ impl Session {
                     // it ends when the liveness pings go unanswered.
                     msg = inbound.message() => {
                         return Err(match msg {
-                            Ok(Some(_)) => Failure("protocol violation: a message on the control stream".into()),
-                            Ok(None) => Failure("the runner closed the session".into()),
-                            Err(status) => Failure(format!("the session broke: {}", status.message())),
+                            Ok(Some(_)) => Error::Protocol("protocol violation: a message on the control stream".into()),
+                            Ok(None) => Error::RunnerGone("the runner closed the session".into()),
+                            Err(status) => Error::RunnerGone(format!("the session broke: {}", status.message())),
                         });
                     }
                     n = read_output(output, &mut buf) => {
@@ -359,14 +344,14 @@ impl Session {
                     }
                     _ = tokio::time::sleep_until(expiry) => {
                         if cancel_seen {
-                            return Err(Failure(format!(
+                            return Err(Error::Deadline(format!(
                                 "the job was cancelled and the plugin did not return within {CANCEL_GRACE:?} of the cancel"
                             )));
                         }
                         if let Some(msg) = walltime {
-                            return Err(Failure(msg));
+                            return Err(Error::Deadline(msg));
                         }
-                        return Err(Failure(format!("deadline expired: no answer within {deadline:?}")));
+                        return Err(Error::Deadline(format!("deadline expired: no answer within {deadline:?}")));
                     }
                 }
             }
@@ -374,10 +359,10 @@ impl Session {
     }
 
     /// Receives a descriptor the runner sent along with a result.
-    pub fn receive_fd(&self, token: u64) -> Result<OwnedFd, Failure> {
+    pub fn receive_fd(&self, token: u64) -> Result<OwnedFd, Error> {
         use std::os::fd::AsFd;
         sidecar_proto::fdpass::recv(self.fdpass.as_fd(), token, Duration::from_secs(10))
-            .map_err(|e| Failure(format!("the runner's descriptor did not arrive: {e}")))
+            .map_err(|e| Error::Protocol(format!("the runner's descriptor did not arrive: {e}")))
     }
 
     /// Closes the session and waits (bounded) for the runner to exit.
@@ -463,7 +448,7 @@ async fn handshake(
         Streaming<RunnerMessage>,
         Welcome,
     ),
-    Failure,
+    Error,
 > {
     // The socket is already connected: hand it to tonic exactly once.
     let slot = Arc::new(Mutex::new(Some(stream)));
@@ -486,7 +471,7 @@ async fn handshake(
             }
         }))
         .await
-        .map_err(|e| Failure(format!("cannot connect to the runner: {e}")))?;
+        .map_err(|e| Error::Start(format!("cannot connect to the runner: {e}")))?;
     let mut client = RunnerClient::new(channel)
         .max_decoding_message_size(sidecar_proto::MAX_MESSAGE_BYTES)
         .max_encoding_message_size(sidecar_proto::MAX_MESSAGE_BYTES);
@@ -497,16 +482,16 @@ async fn handshake(
     let mut inbound = client
         .session(UnboundedReceiverStream::new(rx))
         .await
-        .map_err(|s| Failure(format!("the runner rejected the session: {}", s.message())))?
+        .map_err(|s| Error::Start(format!("the runner rejected the session: {}", s.message())))?
         .into_inner();
     match inbound.message().await {
         Ok(Some(RunnerMessage {
             kind: Some(runner_message::Kind::Welcome(w)),
         })) => Ok((tx, inbound, w)),
-        Ok(_) => Err(Failure(
+        Ok(_) => Err(Error::Protocol(
             "protocol violation: the runner did not start with Welcome".into(),
         )),
-        Err(s) => Err(Failure(format!(
+        Err(s) => Err(Error::Start(format!(
             "the session broke during the handshake: {}",
             s.message()
         ))),
@@ -528,12 +513,12 @@ fn serve_frames(
     left: Duration,
     core: &mut dyn CoreHandler,
     process: &RunnerProcess,
-) -> Result<Option<CallResult>, Failure> {
+) -> Result<Option<CallResult>, Error> {
     while let Some(msg) = calls.next_message()? {
         match msg.kind {
             Some(runner_message::Kind::Result(r)) if r.id == id => return Ok(Some(r)),
             Some(runner_message::Kind::Result(r)) => {
-                return Err(Failure(format!(
+                return Err(Error::Protocol(format!(
                     "protocol violation: result for call {} while waiting for call {id}",
                     r.id
                 )));
@@ -547,7 +532,7 @@ fn serve_frames(
             Some(runner_message::Kind::Log(log)) => core.log(annotate(process, log)),
             Some(runner_message::Kind::Welcome(_) | runner_message::Kind::CancelResult(_))
             | None => {
-                return Err(Failure(
+                return Err(Error::Protocol(
                     "protocol violation: unexpected message from the runner".into(),
                 ));
             }

@@ -10,76 +10,14 @@
 
 use std::ffi::{c_char, c_int, c_void};
 
-/// Return code of nearly every call (ABI §3.1).
-pub type bRC = c_int;
-pub const bRC_OK: bRC = 0;
-pub const bRC_Stop: bRC = 1;
-pub const bRC_Error: bRC = 2;
-pub const bRC_More: bRC = 3;
-pub const bRC_Term: bRC = 4;
-pub const bRC_Seen: bRC = 5;
-pub const bRC_Core: bRC = 6;
-pub const bRC_Skip: bRC = 7;
-pub const bRC_Cancel: bRC = 8;
+pub use crate::ffi::types::*;
+
 /// python3-fd's "Python returned something that is not an int".
 pub const PYTHON_UNDEFINED_RETURN_VALUE: bRC = -1;
 
 pub const FD_PLUGIN_INTERFACE_VERSION: u32 = 10;
 pub const FD_PLUGIN_MAGIC: &str = "*FDPluginData*";
-/// Bareos's `utime_t`.
-pub type utime_t = i64;
 pub const FOPTS_BYTES: usize = 5;
-
-/// Per job and plugin: the first argument of every call in both directions.
-#[repr(C)]
-pub struct PluginContext {
-    pub instance: u32,
-    /// The core's per-.so record (`Plugin`, ABI §3.4).
-    pub plugin: *mut c_void,
-    pub core_private_context: *mut c_void,
-    pub plugin_private_context: *mut c_void,
-}
-
-/// The core's per-.so record (C++ class `Plugin`), read-only for plugins.
-#[repr(C)]
-pub struct Plugin {
-    pub file: *mut c_char,
-    pub file_len: i32,
-    pub unloadPlugin: Option<unsafe extern "C" fn() -> bRC>,
-    pub plugin_information: *mut c_void,
-    pub plugin_functions: *mut c_void,
-    pub plugin_handle: *mut c_void,
-}
-
-#[repr(C)]
-pub struct PluginApiDefinition {
-    pub size: u32,
-    pub version: u32,
-}
-
-#[repr(C)]
-pub struct PluginInformation {
-    pub size: u32,
-    pub version: u32,
-    pub plugin_magic: *const c_char,
-    pub plugin_license: *const c_char,
-    pub plugin_author: *const c_char,
-    pub plugin_date: *const c_char,
-    pub plugin_version: *const c_char,
-    pub plugin_description: *const c_char,
-    pub plugin_usage: *const c_char,
-}
-
-// SAFETY: only ever built from `'static` C string literals and never mutated;
-// the core reads it from any thread.
-unsafe impl Sync for PluginInformation {}
-
-#[repr(C)]
-pub struct bEvent {
-    pub eventType: u32,
-}
-
-pub type Ctx = *mut PluginContext;
 
 /// Callbacks the core offers (ABI §4), in table order.
 #[repr(C)]
@@ -255,30 +193,11 @@ pub struct restore_object_pkt {
     pub pkt_end: i32,
 }
 
-/// Event numbers (ABI §7.1).
+/// Event numbers (ABI §7.1), defined once for shim and runner in proto.
 pub mod event {
-    pub const JobStart: u32 = 1;
-    pub const JobEnd: u32 = 2;
-    pub const StartBackupJob: u32 = 3;
-    pub const EndBackupJob: u32 = 4;
-    pub const StartRestoreJob: u32 = 5;
-    pub const EndRestoreJob: u32 = 6;
-    pub const StartVerifyJob: u32 = 7;
-    pub const EndVerifyJob: u32 = 8;
-    pub const BackupCommand: u32 = 9;
-    pub const RestoreCommand: u32 = 10;
-    pub const EstimateCommand: u32 = 11;
-    pub const Level: u32 = 12;
-    pub const Since: u32 = 13;
-    pub const CancelCommand: u32 = 14;
-    pub const RestoreObject: u32 = 15;
-    pub const EndFileSet: u32 = 16;
-    pub const PluginCommand: u32 = 17;
-    pub const OptionPlugin: u32 = 18;
-    pub const HandleBackupFile: u32 = 19;
-    pub const NewPluginOptions: u32 = 20;
+    pub use sidecar_proto::events::fd::*;
     /// FD_NR_EVENTS: the highest event number.
-    pub const MAX: u32 = 31;
+    pub const MAX: u32 = sidecar_proto::events::FD_MAX;
 }
 
 /// bVariable numbers (ABI §7.3).
@@ -368,28 +287,6 @@ pub mod iostat {
     pub const ERROR: i32 = -1;
     pub const DO_IO_IN_PLUGIN: i32 = 0;
     pub const DO_IO_IN_CORE: i32 = 1;
-}
-
-/// Job message types M_* (ABI §7.8).
-pub mod msg {
-    pub const ABORT: i32 = 1;
-    pub const DEBUG: i32 = 2;
-    pub const FATAL: i32 = 3;
-    pub const ERROR: i32 = 4;
-    pub const WARNING: i32 = 5;
-    pub const INFO: i32 = 6;
-    pub const SAVED: i32 = 7;
-    pub const NOTSAVED: i32 = 8;
-    pub const SKIPPED: i32 = 9;
-    pub const MOUNT: i32 = 10;
-    pub const ERROR_TERM: i32 = 11;
-    pub const TERM: i32 = 12;
-    pub const RESTORED: i32 = 13;
-    pub const SECURITY: i32 = 14;
-    pub const ALERT: i32 = 15;
-    pub const VOLMGMT: i32 = 16;
-    pub const AUDIT: i32 = 17;
-    pub const CONFIG_ERROR: i32 = 18;
 }
 
 /// FileSet option bit numbers FO_* used by plugins (ABI §7.11).

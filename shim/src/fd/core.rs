@@ -1,36 +1,36 @@
-//! The daemon's core functions, called safely on behalf of the runner.
-//!
-//! The table arrives once in `loadPlugin` and stays valid for the life of the
-//! process. Every request from the runner is checked here before it reaches
-//! the core: unknown variables are never passed to `getBareosValue` (the
-//! output type depends on the variable), event numbers are limited to 1..31
-//! (the core does no bounds check), message types that would terminate the
-//! daemon are downgraded.
+//! The file daemon's core functions, called safely on behalf of the
+//! runner: the shared ones through `ffi::core`, the FD's own (FileSet
+//! editing, accurate mode) here. The table arrives once in `loadPlugin` and
+//! stays valid for the life of the process.
 
-use std::ffi::{CString, c_char, c_int, c_void};
+use std::ffi::{CString, c_char};
 use std::sync::atomic::{AtomicPtr, Ordering};
 
-use sidecar_proto::{Callback, CallbackReply, Log, SavePacket, callback, callback_reply, log};
+use sidecar_proto::{Callback, CallbackReply, Log, SavePacket, callback, log};
 
-use crate::abi::{self, CoreFunctions, PluginContext, bRC, bRC_Error, bRC_OK, event, msg, var};
-use crate::packets;
-use crate::session::CoreHandler;
+use super::abi::{self, CoreFunctions, PluginContext, bRC, bRC_Error, bRC_OK, event, var};
+use super::packets;
+use crate::daemon::{CoreHandler, Daemon, DaemonCore};
+use crate::ffi::core::{Common, CommonFunctions, ValueType, error_reply};
 
 static CORE_FUNCTIONS: AtomicPtr<CoreFunctions> = AtomicPtr::new(std::ptr::null_mut());
 
-/// Remembers the core's table (loadPlugin) or forgets it (unloadPlugin).
-pub fn set_table(table: *mut CoreFunctions) {
-    CORE_FUNCTIONS.store(table, Ordering::SeqCst);
+/// Remembers the core's table (loadPlugin).
+pub fn set_table(table: &'static CoreFunctions) {
+    CORE_FUNCTIONS.store((table as *const CoreFunctions).cast_mut(), Ordering::SeqCst);
+}
+
+/// Forgets it (unloadPlugin).
+pub fn clear_table() {
+    CORE_FUNCTIONS.store(std::ptr::null_mut(), Ordering::SeqCst);
 }
 
 /// The core's functions for one plugin context.
 pub struct Core {
     ctx: *mut PluginContext,
     funcs: &'static CoreFunctions,
+    common: Common,
 }
-
-/// Prefix of every message the shim itself writes to the job log.
-pub const PREFIX: &str = "python3-fd (sidecar): ";
 
 impl Core {
     /// `None` before loadPlugin stored the table.
@@ -38,88 +38,19 @@ impl Core {
         let table = CORE_FUNCTIONS.load(Ordering::SeqCst);
         // SAFETY: the core guarantees the table outlives the process once
         // handed to loadPlugin; unloadPlugin clears the pointer first.
-        unsafe { table.as_ref() }.map(|funcs| Core { ctx, funcs })
-    }
-
-    /// A job message as the core's JobMessage would log it.
-    pub fn job_message(&self, msg_type: i32, text: &[u8]) {
-        // A plugin must not be able to stop the daemon: M_ABORT and
-        // M_ERROR_TERM would, so they are logged as fatal job errors instead.
-        let msg_type = match msg_type {
-            msg::ABORT | msg::ERROR_TERM => msg::FATAL,
-            t => t,
-        };
-        if let Some(f) = self.funcs.JobMessage {
-            let text = packets::c_string(text);
-            // SAFETY: fixed "%s" format with one C string argument; ctx is the
-            // context of the call in progress.
-            unsafe {
-                f(
-                    self.ctx,
-                    c"sidecar".as_ptr(),
-                    0,
-                    msg_type,
-                    0,
-                    c"%s".as_ptr(),
-                    text.as_ptr(),
-                )
-            };
-        }
-    }
-
-    pub fn debug_message(&self, level: i32, text: &[u8]) {
-        if let Some(f) = self.funcs.DebugMessage {
-            let text = packets::c_string(text);
-            // SAFETY: as for job_message.
-            unsafe {
-                f(
-                    self.ctx,
-                    c"sidecar".as_ptr(),
-                    0,
-                    level,
-                    c"%s".as_ptr(),
-                    text.as_ptr(),
-                )
-            };
-        }
-    }
-
-    /// A message of the shim's own, prefixed so admins see who speaks.
-    pub fn shim_message(&self, msg_type: i32, text: &str) {
-        self.job_message(msg_type, format!("{PREFIX}{text}\n").as_bytes());
+        let funcs = unsafe { table.as_ref() }?;
+        // SAFETY: the FD's table begins with the fields of CommonFunctions,
+        // in the same order and types (pinned by the layout test).
+        let common = unsafe { &*(table as *const CommonFunctions) };
+        Some(Core {
+            ctx,
+            funcs,
+            common: Common { ctx, funcs: common },
+        })
     }
 
     pub fn register_events(&self, events: &[u32]) -> bRC {
-        let Some(f) = self.funcs.registerBareosEvents else {
-            return bRC_Error;
-        };
-        let mut rc = bRC_Error;
-        for &e in events
-            .iter()
-            .filter(|&&e| (1..=abi::event::MAX).contains(&e))
-        {
-            // SAFETY: one variadic int argument, as the core expects.
-            rc = unsafe { f(self.ctx, 1, e as c_int) };
-            if rc != bRC_OK {
-                break;
-            }
-        }
-        rc
-    }
-
-    fn unregister_events(&self, events: &[u32]) -> bRC {
-        let Some(f) = self.funcs.unregisterBareosEvents else {
-            return bRC_Error;
-        };
-        let mut rc = bRC_Error;
-        for &e in events
-            .iter()
-            .filter(|&&e| (1..=abi::event::MAX).contains(&e))
-        {
-            // SAFETY: as in register_events.
-            rc = unsafe { f(self.ctx, 1, e as c_int) };
-        }
-        rc
+        self.common.register_events(events)
     }
 
     /// Executes one callback from the runner.
@@ -150,18 +81,10 @@ impl Core {
                     if events.is_empty() {
                         bRC_OK
                     } else {
-                        self.unregister_events(&events)
+                        self.common.unregister_events(&events)
                     }
                 }
-                K::GetInstanceCount(_) => match f.getInstanceCount {
-                    Some(g) => {
-                        let mut n: c_int = 0;
-                        let rc = g(self.ctx, &mut n);
-                        reply.value = Some(callback_reply::Value::Number(n.into()));
-                        rc
-                    }
-                    None => bRC_Error,
-                },
+                K::GetInstanceCount(_) => return self.common.instance_count(),
                 K::AddExclude(s) => with_str(f.AddExclude, &s, |g, p| g(self.ctx, p)),
                 K::AddInclude(s) => with_str(f.AddInclude, &s, |g, p| g(self.ctx, p)),
                 K::AddOptions(s) => with_str(f.AddOptions, &s, |g, p| g(self.ctx, p)),
@@ -185,13 +108,6 @@ impl Core {
     }
 
     fn get_value(&self, v: i32) -> CallbackReply {
-        use callback_reply::Value;
-        enum Out {
-            Int,
-            Str,
-            Bool,
-            U64,
-        }
         let out = match v {
             var::JobId
             | var::Level
@@ -199,7 +115,7 @@ impl Core {
             | var::JobStatus
             | var::SinceTime
             | var::Accurate
-            | var::PrefixLinks => Out::Int,
+            | var::PrefixLinks => ValueType::Int,
             var::FDName
             | var::Client
             | var::JobName
@@ -210,48 +126,14 @@ impl Core {
             | var::Version
             | var::PrevJobName
             | var::UsedConfig
-            | var::PluginPath => Out::Str,
-            var::CheckChanges => Out::Bool,
-            var::AccurateOptions => Out::U64,
+            | var::PluginPath => ValueType::Str,
+            var::CheckChanges => ValueType::Bool,
+            var::AccurateOptions => ValueType::U64,
             // Write-only, Windows-only, removed or unknown: never handed to
             // the core, whose output type for them is undefined.
-            _ => {
-                return CallbackReply {
-                    rc: bRC_Error,
-                    ..Default::default()
-                };
-            }
+            _ => return error_reply(),
         };
-        let Some(g) = self.funcs.getBareosValue else {
-            return CallbackReply {
-                rc: bRC_Error,
-                ..Default::default()
-            };
-        };
-        // Eight zeroed, aligned bytes hold any of the four output types.
-        let mut slot: u64 = 0;
-        // SAFETY: `slot` is large and aligned enough for int, char*, bool and
-        // uint64_t, which are the only types the core writes for these
-        // variables (ABI §7.3).
-        let rc = unsafe { g(self.ctx, v, (&mut slot as *mut u64).cast::<c_void>()) };
-        let value = if rc != bRC_OK {
-            None
-        } else {
-            match out {
-                Out::Int => Some(Value::Number((slot as u32 as i32).into())),
-                Out::Bool => Some(Value::Flag(slot as u8 != 0)),
-                Out::U64 => Some(Value::Bits(slot)),
-                // SAFETY: the core wrote a char* (possibly NULL) into slot.
-                Out::Str => {
-                    unsafe { packets::bytes_of(slot as usize as *const c_char) }.map(Value::Text)
-                }
-            }
-        };
-        CallbackReply {
-            rc,
-            value,
-            ..Default::default()
-        }
+        self.common.get_value(v, out)
     }
 
     fn set_value(&self, v: sidecar_proto::SetValue) -> bRC {
@@ -267,7 +149,7 @@ impl Core {
                     g(self.ctx, v.var, (&b as *const bool).cast())
                 }
                 (var::FileSeen, Some(Value::Text(t))) => {
-                    let t = packets::c_string(&t);
+                    let t = crate::ffi::cstr::c_string(&t);
                     g(self.ctx, v.var, t.as_ptr().cast())
                 }
                 _ => bRC_Error,
@@ -296,7 +178,7 @@ impl Core {
         b: sidecar_proto::SeenBitmap,
     ) -> bRC {
         let Some(f) = f else { return bRC_Error };
-        let name = b.fname.as_deref().map(packets::c_string);
+        let name = b.fname.as_deref().map(crate::ffi::cstr::c_string);
         let ptr = name
             .as_ref()
             .map_or(std::ptr::null_mut(), |n| n.as_ptr() as *mut c_char);
@@ -309,10 +191,25 @@ impl Core {
 fn with_str<F: Copy>(f: Option<F>, s: &[u8], call: impl FnOnce(F, *const c_char) -> bRC) -> bRC {
     match f {
         Some(g) => {
-            let s: CString = packets::c_string(s);
+            let s: CString = crate::ffi::cstr::c_string(s);
             call(g, s.as_ptr())
         }
         None => bRC_Error,
+    }
+}
+
+impl DaemonCore for Core {
+    fn daemon(&self) -> Daemon {
+        Daemon::Fd
+    }
+
+    /// A job message as the core's JobMessage would log it.
+    fn job_message(&self, msg_type: i32, text: &[u8]) {
+        self.common.job_message(msg_type, text);
+    }
+
+    fn debug_message(&self, level: i32, text: &[u8]) {
+        self.common.debug_message(level, text);
     }
 }
 

@@ -5,14 +5,14 @@
 //! `instance`. A NULL or unknown context gets bRC_Error, never a crash.
 
 use std::ffi::{c_char, c_int, c_void};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use sidecar_proto::{Empty, call};
 
-use crate::abi::{self, Ctx, bRC, bRC_Error, bRC_OK, msg};
-use crate::core::Core;
-use crate::instance::Instance;
-use crate::packets;
+use super::abi::{self, Ctx, bRC, bRC_Error, bRC_OK};
+use super::core::Core;
+use super::instance::FdInstance;
+use super::packets;
+use crate::ffi;
 
 /// The table handed to the core in loadPlugin.
 pub static PLUGIN_FUNCTIONS: abi::PluginFunctions = abi::PluginFunctions {
@@ -37,46 +37,16 @@ pub static PLUGIN_FUNCTIONS: abi::PluginFunctions = abi::PluginFunctions {
     setXattr: Some(set_xattr),
 };
 
-/// Runs `f` with the context's core functions, turning a panic into
-/// bRC_Error and a fatal job message.
+/// Runs `f` with the context's core functions behind the panic boundary.
 fn guarded(ctx: Ctx, name: &str, f: impl FnOnce(&mut Core) -> bRC) -> bRC {
-    let Some(mut core) = Core::new(ctx) else {
-        return bRC_Error;
-    };
-    match catch_unwind(AssertUnwindSafe(|| f(&mut core))) {
-        Ok(rc) => rc,
-        Err(_) => {
-            let _ = catch_unwind(AssertUnwindSafe(|| {
-                core.shim_message(
-                    msg::FATAL,
-                    &format!("internal error in {name}; the call failed"),
-                )
-            }));
-            bRC_Error
-        }
-    }
-}
-
-/// The instance newPlugin stored in the context, if any.
-///
-/// # Safety
-/// `ctx` is NULL or a context the core passes to this plugin.
-unsafe fn instance<'a>(ctx: Ctx) -> Option<&'a Instance> {
-    // SAFETY: a non-NULL private context was set by new_plugin to a leaked
-    // Box<Instance> and is only freed by free_plugin, the core's last call.
-    unsafe {
-        ctx.as_ref()?
-            .plugin_private_context
-            .cast::<Instance>()
-            .as_ref()
-    }
+    ffi::boundary(Core::new(ctx), name, f)
 }
 
 /// Runs `f` on the context's instance.
-fn with_instance(ctx: Ctx, name: &str, f: impl FnOnce(&Instance, &mut Core) -> bRC) -> bRC {
+fn with_instance(ctx: Ctx, name: &str, f: impl FnOnce(&FdInstance, &mut Core) -> bRC) -> bRC {
     guarded(ctx, name, |core| {
-        // SAFETY: ctx comes from the core.
-        match unsafe { instance(ctx) } {
+        // SAFETY: ctx comes from the core; its private context is ours.
+        match unsafe { ffi::instance::<FdInstance>(ctx) } {
             Some(inst) => f(inst, core),
             None => bRC_Error,
         }
@@ -86,33 +56,25 @@ fn with_instance(ctx: Ctx, name: &str, f: impl FnOnce(&Instance, &mut Core) -> b
 unsafe extern "C" fn new_plugin(ctx: Ctx) -> bRC {
     guarded(ctx, "newPlugin", |core| {
         // SAFETY: the core passes a valid context (checked for NULL).
-        let Some(c) = (unsafe { ctx.as_mut() }) else {
+        let Some(number) = (unsafe { ctx.as_ref() }).map(|c| c.instance) else {
             return bRC_Error;
         };
-        if !c.plugin_private_context.is_null() {
+        let Some(inst) = FdInstance::new(core, number, super::api_version()) else {
             return bRC_Error;
-        }
-        match Instance::new(core, c.instance, crate::api_version()) {
-            Ok(inst) => {
-                c.plugin_private_context = Box::into_raw(Box::new(inst)).cast::<c_void>();
-                bRC_OK
-            }
-            Err(()) => bRC_Error,
+        };
+        // SAFETY: the core's context, valid for this call.
+        if unsafe { ffi::store_instance(ctx, inst) } {
+            bRC_OK
+        } else {
+            bRC_Error
         }
     })
 }
 
 unsafe extern "C" fn free_plugin(ctx: Ctx) -> bRC {
     guarded(ctx, "freePlugin", |core| {
-        // SAFETY: the core passes a valid context (checked for NULL).
-        let Some(c) = (unsafe { ctx.as_mut() }) else {
-            return bRC_Error;
-        };
-        let p = std::mem::replace(&mut c.plugin_private_context, std::ptr::null_mut());
-        if !p.is_null() {
-            // SAFETY: set by new_plugin from Box::into_raw; cleared above so
-            // it is freed exactly once.
-            let inst = unsafe { Box::from_raw(p.cast::<Instance>()) };
+        // SAFETY: the core's context; freePlugin is its last call for it.
+        if let Some(inst) = unsafe { ffi::take_instance::<FdInstance>(ctx) } {
             inst.free(core);
         }
         bRC_OK

@@ -25,8 +25,8 @@ use std::time::Duration;
 use proptest::prelude::*;
 use sidecar_proto::{self as pb, call, call_result};
 
-use crate::abi::{self, Ctx, bRC, bRC_Error, bRC_OK, event as ev, msg};
-use crate::backend::{self, Backend, Canceller, CoreHandler, Failure};
+use super::abi::{self, Ctx, bRC, bRC_Error, bRC_OK, event as ev, msg};
+use crate::backend::{self, Backend, Canceller, CoreHandler, Error};
 
 // ---------------------------------------------------------- the fake runner
 
@@ -102,7 +102,7 @@ impl Backend for FakeRunner {
         kind: call::Kind,
         _deadline: Duration,
         core: &mut dyn CoreHandler,
-    ) -> Result<pb::CallResult, Failure> {
+    ) -> Result<pb::CallResult, Error> {
         let Some(mut answer) = SCRIPT.with_borrow_mut(|s| s.pop_front()) else {
             return Ok(pb::CallResult::default());
         };
@@ -122,12 +122,12 @@ impl Backend for FakeRunner {
         LAST.set(answer.result.clone());
         answer
             .result
-            .ok_or_else(|| Failure("the fake runner hung up".into()))
+            .ok_or_else(|| Error::RunnerGone("the fake runner hung up".into()))
     }
 
-    fn receive_fd(&self, _token: u64) -> Result<OwnedFd, Failure> {
+    fn receive_fd(&self, _token: u64) -> Result<OwnedFd, Error> {
         if !SENDS_FD.get() {
-            return Err(Failure("no descriptor arrived".into()));
+            return Err(Error::Protocol("no descriptor arrived".into()));
         }
         // SAFETY: dup of our live probe; the result is owned by nobody else.
         let fd = unsafe { libc::fcntl(PROBE.get(), libc::F_DUPFD_CLOEXEC, 3) };
@@ -158,7 +158,7 @@ impl Backend for FakeRunner {
     }
 }
 
-fn fake_factory(_module_dir: &Path) -> Result<Box<dyn Backend>, Failure> {
+fn fake_factory(_module_dir: &Path) -> Result<Box<dyn Backend>, Error> {
     Ok(Box::new(FakeRunner))
 }
 
@@ -370,9 +370,14 @@ fn install() {
         let mut out_info = std::ptr::null_mut();
         let mut out_funcs = std::ptr::null_mut();
         // SAFETY: valid pointers; the table lives for the process.
-        let rc = unsafe { crate::loadPlugin(&mut info, table, &mut out_info, &mut out_funcs) };
+        let table: *mut abi::CoreFunctions = table;
+        let rc =
+            unsafe { crate::loadPlugin(&mut info, table.cast(), &mut out_info, &mut out_funcs) };
         assert_eq!(rc, bRC_OK);
-        assert!(std::ptr::eq(out_funcs, &crate::entry::PLUGIN_FUNCTIONS));
+        assert!(std::ptr::eq(
+            out_funcs.cast::<abi::PluginFunctions>(),
+            &super::entry::PLUGIN_FUNCTIONS
+        ));
         backend::set_factory(fake_factory);
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
@@ -420,7 +425,7 @@ enum Op {
 const PLUGIN: &CStr = c"python3:module_name=fuzz:extra=1";
 
 fn f() -> &'static abi::PluginFunctions {
-    &crate::entry::PLUGIN_FUNCTIONS
+    &super::entry::PLUGIN_FUNCTIONS
 }
 
 struct Job {
@@ -460,7 +465,7 @@ impl Job {
     fn op(&mut self, op: &Op) -> Result<(), TestCaseError> {
         match *op {
             Op::StartBackupFile { ref cmd } => {
-                let cmd = cmd.as_deref().map(crate::packets::c_string);
+                let cmd = cmd.as_deref().map(crate::ffi::cstr::c_string);
                 // SAFETY: save_pkt is plain old data.
                 let mut sp: Box<abi::save_pkt> = Box::new(unsafe { std::mem::zeroed() });
                 sp.pkt_size = std::mem::size_of::<abi::save_pkt>() as i32;
@@ -699,10 +704,10 @@ impl Job {
         };
         let cut = |b: &Option<Vec<u8>>| {
             b.as_ref()
-                .map(|b| crate::packets::c_string(b).as_bytes().to_vec())
+                .map(|b| crate::ffi::cstr::c_string(b).as_bytes().to_vec())
         };
         // SAFETY: NULL or strings the shim keeps until the next startBackupFile.
-        let got = |p: *mut c_char| unsafe { crate::packets::bytes_of(p) };
+        let got = |p: *mut c_char| unsafe { crate::ffi::cstr::bytes_of(p) };
         prop_assert_eq!(got(sp.fname), cut(&back.fname));
         prop_assert_eq!(got(sp.link), cut(&back.link));
         prop_assert_eq!(got(sp.object_name), cut(&back.object_name));

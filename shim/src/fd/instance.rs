@@ -1,27 +1,23 @@
-//! One plugin instance (= one job): its runner session and the state the
-//! C ABI requires the plugin to keep between calls.
+//! The FD's plugin calls on top of the daemon-independent instance: the
+//! core's packets become messages, the runner's results go back into the
+//! packets, and the strings the core keeps pointing to stay alive.
 //!
-//! The runner is started lazily, at the first event that can make python3-fd
-//! load a Python module (a plugin command or a restore object). Until then
-//! python3-fd would not run any Python either, so jobs that never use a
-//! Python plugin cost nothing and cannot be failed by a broken Python setup.
+//! The runner is started lazily, at the first event that can make
+//! python3-fd load a Python module (a plugin command or a restore object).
+//! Until then python3-fd would not run any Python either, so jobs that
+//! never use a Python plugin cost nothing and cannot be failed by a broken
+//! Python setup.
 
-use std::collections::HashMap;
 use std::ffi::{CString, c_char};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::Mutex;
-use std::time::Duration;
 
 use sidecar_proto::{self as pb, call, call_result, event};
 
-use crate::abi::{self, bRC, bRC_Error, bRC_OK, bRC_Term, event as ev, msg};
-use crate::backend::{self, Backend};
-use crate::cancel::Canceller;
-use crate::config::{Config, Deadlines};
-use crate::core::Core;
-use crate::limits;
-use crate::packets;
-use crate::session::{Failure, Session};
+use super::abi::{self, bRC, bRC_Error, bRC_OK, event as ev};
+use super::core::Core;
+use super::packets;
+use crate::daemon::Daemon;
+use crate::instance::{Instance, Kind, Runner, without_term};
 
 /// The events the shim registers in newPlugin: python3-fd's (python-api
 /// §5.1) and the cancel, which bareos-fd only delivers to plugins that
@@ -40,74 +36,30 @@ const REGISTERED_EVENTS: [u32; 10] = [
     ev::RestoreObject,
 ];
 
-pub struct Instance {
-    number: u32,
-    api_version: u32,
-    state: Mutex<State>,
-    /// Reaches the runner without the job thread's lock: the cancel event
-    /// arrives on another daemon thread while the job thread may be inside
-    /// a call.
-    cancel: Mutex<Option<Canceller>>,
-}
-
-struct State {
-    runner: Runner,
-    /// Level/Since events that arrived before the runner; replayed to it.
-    replay: Vec<pb::Event>,
-    /// Descriptors handed to the core for "I/O in core": our copy, keyed by
-    /// its number, and the runner's number for the same open file.
-    fds: HashMap<RawFd, (OwnedFd, i32)>,
+/// One FD plugin instance (= one job).
+pub struct FdInstance {
+    instance: Instance,
     /// Strings and object data the last save_pkt points to; they must stay
     /// valid until the next startBackupFile (ABI §8.2).
-    saved: Vec<CString>,
-    saved_object: Vec<u8>,
-    /// The call deadlines of the running runner's configuration.
-    deadlines: Deadlines,
-    /// The file the job is at (startBackupFile's answer, IO_OPEN's and
-    /// createFile's names), so a failure message can name it.
-    file: Option<String>,
+    saved: Mutex<Saved>,
 }
 
-enum Runner {
-    NotStarted,
-    Running(Box<dyn Backend>),
-    /// Failed or refused; the job has its fatal message already.
-    Gone,
+#[derive(Default)]
+struct Saved {
+    strings: Vec<CString>,
+    object: Vec<u8>,
 }
 
-/// Which deadline applies to a call.
-#[derive(Clone, Copy)]
-enum Kind {
-    Event,
-    File,
-    Io,
-    Shutdown,
-}
-
-impl Instance {
-    /// newPlugin: register python3-fd's events; the runner comes later.
-    pub fn new(core: &Core, number: u32, api_version: u32) -> Result<Instance, ()> {
+impl FdInstance {
+    /// newPlugin: register the events; the runner comes later.
+    pub fn new(core: &Core, number: u32, api_version: u32) -> Option<FdInstance> {
         if core.register_events(&REGISTERED_EVENTS) != bRC_OK {
-            return Err(());
+            return None;
         }
-        Ok(Instance {
-            number,
-            api_version,
-            state: Mutex::new(State {
-                runner: Runner::NotStarted,
-                replay: Vec::new(),
-                fds: HashMap::new(),
-                saved: Vec::new(),
-                saved_object: Vec::new(),
-                deadlines: Deadlines::default(),
-                file: None,
-            }),
-            cancel: Mutex::new(None),
+        Some(FdInstance {
+            instance: Instance::new(Daemon::Fd, number, api_version),
+            saved: Mutex::default(),
         })
-    }
-
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// handlePluginEvent.
@@ -121,7 +73,7 @@ impl Instance {
         value: *mut std::ffi::c_void,
     ) -> bRC {
         if event_type == ev::CancelCommand {
-            return self.cancel(core);
+            return self.instance.cancel(core);
         }
         let value_msg = match event_type {
             ev::Level | ev::Since => Some(event::Value::Number(packets::event_number(value))),
@@ -149,7 +101,7 @@ impl Instance {
             event_type,
             value: value_msg,
         };
-        let mut state = self.state();
+        let mut state = self.instance.lock();
         let loads_module = matches!(
             event_type,
             ev::BackupCommand
@@ -169,7 +121,7 @@ impl Instance {
         if event_type == ev::RestoreObject && event.value.is_none() {
             return bRC_OK; // python3-fd never shows the final NULL object to Python
         }
-        let Some(result) = self.call(
+        let Some(result) = self.instance.call(
             &mut state,
             core,
             call::Kind::HandlePluginEvent(event),
@@ -189,37 +141,7 @@ impl Instance {
             sp.save_time = back.save_time;
             packets::copy_flags(&mut sp.flags, &back.flags);
         }
-        if result.rc == bRC_Term {
-            // bRC_Term makes the core unload the plugin daemon-wide while
-            // other jobs still use it (decision D5).
-            core.shim_message(msg::WARNING, "handle_plugin_event returned bRC_Term (4), which would unload the plugin for the whole daemon; treated as bRC_OK");
-            return bRC_OK;
-        }
-        result.rc
-    }
-
-    /// bEventCancelCommand, on a daemon thread other than the job's (see
-    /// `cancel`): the plugin's handler runs now, its core functions on this
-    /// thread; then the call in flight gets `cancel::CANCEL_GRACE`.
-    fn cancel(&self, core: &mut Core) -> bRC {
-        // A clone, so the job thread can end the session meanwhile.
-        let canceller = self
-            .cancel
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let Some(canceller) = canceller else {
-            return bRC_OK; // no runner: nothing runs that could be cancelled
-        };
-        match canceller.cancel(core) {
-            Ok(Some(rc)) if rc == bRC_Term => bRC_OK, // decision D5
-            Ok(Some(rc)) => rc,
-            Ok(None) => bRC_OK,
-            Err(failure) => {
-                core.shim_message(msg::WARNING, &format!("cancel: {failure}"));
-                bRC_OK
-            }
-        }
+        without_term(core, result.rc, "handle_plugin_event")
     }
 
     /// startBackupFile.
@@ -230,9 +152,9 @@ impl Instance {
             cmd,
             flags: sp.flags.to_vec(),
         };
-        let mut state = self.state();
+        let mut state = self.instance.lock();
         state.file = None; // the plugin has yet to name the next one
-        let Some(result) = self.call(
+        let Some(result) = self.instance.call(
             &mut state,
             core,
             call::Kind::StartBackupFile(req),
@@ -246,12 +168,13 @@ impl Instance {
                 .fname
                 .as_deref()
                 .map(|f| String::from_utf8_lossy(f).into_owned());
-            state.saved.clear();
+            let mut saved = self.saved.lock().unwrap_or_else(|e| e.into_inner());
+            saved.strings.clear();
             let mut keep = |b: Option<Vec<u8>>| -> *mut c_char {
                 b.map_or(std::ptr::null_mut(), |b| {
                     let s = packets::c_string(&b);
                     let p = s.as_ptr() as *mut c_char;
-                    state.saved.push(s);
+                    saved.strings.push(s);
                     p
                 })
             };
@@ -267,13 +190,13 @@ impl Instance {
             sp.accurate_found = back.accurate_found;
             sp.save_time = back.save_time;
             sp.delta_seq = back.delta_seq;
-            state.saved_object = back.object.unwrap_or_default();
-            sp.object = if state.saved_object.is_empty() {
+            saved.object = back.object.unwrap_or_default();
+            sp.object = if saved.object.is_empty() {
                 std::ptr::null_mut()
             } else {
-                state.saved_object.as_mut_ptr().cast()
+                saved.object.as_mut_ptr().cast()
             };
-            sp.object_len = back.object_len.clamp(0, state.saved_object.len() as i32);
+            sp.object_len = back.object_len.clamp(0, saved.object.len() as i32);
             sp.index = back.index;
         }
         result.rc
@@ -281,26 +204,28 @@ impl Instance {
 
     /// Calls without a packet to convert: endBackupFile, startRestoreFile, ...
     pub fn simple(&self, core: &mut Core, kind: call::Kind, name: &'static str) -> bRC {
-        let mut state = self.state();
-        self.call(&mut state, core, kind, Kind::File, name)
+        let mut state = self.instance.lock();
+        self.instance
+            .call(&mut state, core, kind, Kind::File, name)
             .map_or(bRC_Error, |r| r.rc)
     }
 
     /// checkFile: without a runner no module is loaded, and python3-fd then
     /// answers bRC_OK without Python.
     pub fn check_file(&self, core: &mut Core, fname: Vec<u8>) -> bRC {
-        let mut state = self.state();
+        let mut state = self.instance.lock();
         if !matches!(state.runner, Runner::Running(_)) {
             return bRC_OK;
         }
-        self.call(
-            &mut state,
-            core,
-            call::Kind::CheckFile(fname),
-            Kind::File,
-            "check_file",
-        )
-        .map_or(bRC_Error, |r| r.rc)
+        self.instance
+            .call(
+                &mut state,
+                core,
+                call::Kind::CheckFile(fname),
+                Kind::File,
+                "check_file",
+            )
+            .map_or(bRC_Error, |r| r.rc)
     }
 
     /// pluginIO, translating descriptor numbers between core and runner.
@@ -308,7 +233,7 @@ impl Instance {
         let has_filedes = packets::io_pkt_has_filedes(io);
         // SAFETY: the core's packet; for IO_WRITE buf holds count bytes.
         let mut req = unsafe { packets::io_request(io) };
-        let mut state = self.state();
+        let mut state = self.instance.lock();
         if let (abi::io::OPEN, Some(f)) = (io.func, &req.fname) {
             state.file = Some(String::from_utf8_lossy(f).into_owned());
         }
@@ -321,9 +246,7 @@ impl Instance {
         // SAFETY: the core's buffer holds `count` bytes and is the plugin's
         // for the duration of this call; `buf` is dropped before it ends.
         let buf = unsafe { packets::io_buffer(io) };
-        let result = self.run(&mut state, core, Kind::Io, "plugin_io", |b, d, core| {
-            b.plugin_io(req, buf, d, core)
-        });
+        let result = self.instance.plugin_io(&mut state, core, req, buf);
         if func == abi::io::CLOSE {
             // The core never closes a descriptor it got from a plugin (D10).
             state.fds.remove(&core_fd);
@@ -347,9 +270,12 @@ impl Instance {
             io.status = (back.status as usize).min(placed) as i32;
         }
         if has_filedes {
-            io.filedes = match self.adopt_fd(&mut state, core, back.fd_token, back.filedes) {
-                Ok(fd) => fd,
-                Err(()) => {
+            io.filedes = match self
+                .instance
+                .adopt_fd(&mut state, core, back.fd_token, back.filedes)
+            {
+                Some(fd) => fd,
+                None => {
                     io.status = -1;
                     return bRC_Error;
                 }
@@ -362,12 +288,12 @@ impl Instance {
     pub fn create_file(&self, core: &mut Core, rp: &mut abi::restore_pkt) -> bRC {
         // SAFETY: the core's packet, valid for this call.
         let req = unsafe { packets::restore_pkt_to_proto(rp) };
-        let mut state = self.state();
+        let mut state = self.instance.lock();
         state.file = req
             .ofname
             .as_deref()
             .map(|f| String::from_utf8_lossy(f).into_owned());
-        let Some(result) = self.call(
+        let Some(result) = self.instance.call(
             &mut state,
             core,
             call::Kind::CreateFile(req),
@@ -379,9 +305,12 @@ impl Instance {
         if let Some(call_result::Payload::Create(back)) = result.payload {
             rp.create_status = back.create_status;
             if packets::restore_pkt_has_filedes(rp) {
-                match self.adopt_fd(&mut state, core, back.fd_token, back.filedes) {
-                    Ok(fd) => rp.filedes = fd,
-                    Err(()) => return bRC_Error,
+                match self
+                    .instance
+                    .adopt_fd(&mut state, core, back.fd_token, back.filedes)
+                {
+                    Some(fd) => rp.filedes = fd,
+                    None => return bRC_Error,
                 }
             }
         }
@@ -403,8 +332,8 @@ impl Instance {
     pub fn get_acl(&self, core: &mut Core, ap: &mut abi::acl_pkt) -> bRC {
         // SAFETY: fname is NULL or a C string.
         let fname = unsafe { packets::bytes_of(ap.fname) }.unwrap_or_default();
-        let mut state = self.state();
-        let Some(result) = self.call(
+        let mut state = self.instance.lock();
+        let Some(result) = self.instance.call(
             &mut state,
             core,
             call::Kind::GetAcl(pb::AclPacket {
@@ -456,8 +385,8 @@ impl Instance {
             name: None,
             value: None,
         };
-        let mut state = self.state();
-        let Some(result) = self.call(
+        let mut state = self.instance.lock();
+        let Some(result) = self.instance.call(
             &mut state,
             core,
             call::Kind::GetXattr(req),
@@ -501,251 +430,8 @@ impl Instance {
         )
     }
 
-    /// freePlugin: let the plugin finish, end the runner, release everything.
+    /// freePlugin.
     pub fn free(self, core: &mut Core) {
-        let mut state = self.state();
-        if matches!(state.runner, Runner::Running(_)) {
-            self.call(
-                &mut state,
-                core,
-                call::Kind::FreePlugin(pb::Empty {}),
-                Kind::Shutdown,
-                "free_plugin",
-            );
-        }
-        *self.cancel.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        if let Runner::Running(session) = std::mem::replace(&mut state.runner, Runner::Gone) {
-            let pid = session.pid();
-            if let Some(complaint) = session.close(core) {
-                core.shim_message(
-                    msg::WARNING,
-                    &format!("the runner (pid {pid}) {complaint} at the end of the job"),
-                );
-            }
-        }
-        state.fds.clear();
-    }
-
-    /// Takes the descriptor the runner sent for `token` and returns the
-    /// number the core should use. Without a descriptor the answer is -1:
-    /// a number from the runner's descriptor table means nothing here, and
-    /// the core must never read or write one of the daemon's own
-    /// descriptors because a plugin named it.
-    fn adopt_fd(
-        &self,
-        state: &mut State,
-        core: &mut Core,
-        token: u64,
-        filedes: i32,
-    ) -> Result<i32, ()> {
-        if token == 0 {
-            return Ok(-1);
-        }
-        let Runner::Running(session) = &state.runner else {
-            return Err(());
-        };
-        match session.receive_fd(token) {
-            Ok(fd) => {
-                let ours = fd.as_raw_fd();
-                state.fds.insert(ours, (fd, filedes));
-                Ok(ours)
-            }
-            Err(failure) => {
-                core.shim_message(msg::FATAL, &failure.0);
-                Err(())
-            }
-        }
-    }
-
-    /// Makes one call, starting the runner if needed. On any failure the
-    /// runner is ended, the job gets a fatal message naming the cause, and
-    /// `None` is returned.
-    fn call(
-        &self,
-        state: &mut State,
-        core: &mut Core,
-        mut kind: call::Kind,
-        deadline: Kind,
-        name: &str,
-    ) -> Option<pb::CallResult> {
-        // Limits (limits.rs): the plugin string's sidecar.* options are
-        // checked and removed before the runner sees the string; the
-        // string that starts the runner decides its limits.
-        let command = match limits::strip_call(&mut kind) {
-            Ok(c) => c,
-            Err(e) => {
-                core.shim_message(msg::FATAL, &e);
-                if matches!(state.runner, Runner::NotStarted) {
-                    state.runner = Runner::Gone;
-                }
-                return None;
-            }
-        };
-        if matches!(state.runner, Runner::NotStarted) {
-            self.start(state, core, command.as_ref());
-        }
-        self.run(state, core, deadline, name, |b, d, core| {
-            b.call(kind, d, core)
-        })
-    }
-
-    /// Runs `op` on the running backend under the deadline of its kind. On
-    /// failure the runner is ended, the job gets a fatal message naming the
-    /// cause, and `None` is returned.
-    fn run<R>(
-        &self,
-        state: &mut State,
-        core: &mut Core,
-        deadline: Kind,
-        name: &str,
-        op: impl FnOnce(&mut dyn Backend, Duration, &mut Core) -> Result<R, Failure>,
-    ) -> Option<R> {
-        let Runner::Running(session) = &mut state.runner else {
-            return None;
-        };
-        let d = &state.deadlines;
-        let secs = match deadline {
-            Kind::Event => d.event,
-            Kind::File => d.file,
-            Kind::Io => d.io,
-            Kind::Shutdown => d.shutdown,
-        };
-        match op(session.as_mut(), Deadlines::get(secs), core) {
-            Ok(result) => Some(result),
-            Err(failure) => {
-                let Runner::Running(session) = std::mem::replace(&mut state.runner, Runner::Gone)
-                else {
-                    unreachable!("matched Running above")
-                };
-                *self.cancel.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                let why = session.kill(core);
-                let file = state
-                    .file
-                    .as_deref()
-                    .map(|f| format!(" (at file {f})"))
-                    .unwrap_or_default();
-                core.shim_message(
-                    msg::FATAL,
-                    &format!("{name} failed{file}: {failure}; {why}"),
-                );
-                None
-            }
-        }
-    }
-
-    /// Starts the runner and brings it to the state python3-fd would be in.
-    /// `command`: the plugin string that starts it (decides its limits).
-    fn start(&self, state: &mut State, core: &mut Core, command: Option<&limits::Command>) {
-        state.runner = Runner::Gone;
-        let config = match Config::load() {
-            Ok(c) => c,
-            Err(e) => {
-                core.shim_message(msg::FATAL, &format!("bad configuration: {e}"));
-                return;
-            }
-        };
-        state.deadlines = config.deadlines.clone();
-        if let Some(factory) = backend::factory() {
-            // In-process hosting (the benchmark's python3-fd stand-in).
-            match factory(&config.plugin_dir) {
-                Ok(b) => {
-                    *self.cancel.lock().unwrap_or_else(|e| e.into_inner()) = b.canceller();
-                    state.runner = Runner::Running(b);
-                }
-                Err(failure) => {
-                    core.shim_message(msg::FATAL, &failure.0);
-                    return;
-                }
-            }
-            self.bring_up(state, core);
-            return;
-        }
-        // Limits and sandbox (limits.rs), resolved before the fork.
-        let launch =
-            match limits::prepare(&config.limits, command, &config.runner, &config.plugin_dir) {
-                Ok(l) => l,
-                Err(e) => {
-                    core.shim_message(
-                        msg::FATAL,
-                        &format!("cannot apply the runner's limits: {e}"),
-                    );
-                    return;
-                }
-            };
-        for warning in &launch.warnings {
-            core.shim_message(msg::WARNING, warning);
-        }
-        let limits_summary = launch.limits.summary();
-        let started = std::time::Instant::now();
-        let session = match Session::start(&config, launch, "fd", self.api_version, self.number) {
-            Ok(s) => s,
-            Err(failure) => {
-                core.shim_message(msg::FATAL, &failure.0);
-                return;
-            }
-        };
-        core.debug_message(
-            10,
-            format!(
-                "python3-fd (sidecar): runner pid {} started (daemon pid {}), {}, config {}, handshake after {:.1} ms\n",
-                session.pid(),
-                std::process::id(),
-                config.runner.display(),
-                config.source.as_ref().map_or("defaults".into(), |p| p.display().to_string()),
-                started.elapsed().as_secs_f64() * 1000.0
-            )
-            .as_bytes(),
-        );
-        core.debug_message(
-            50,
-            format!(
-                "python3-fd (sidecar): runner limits: {limits_summary}; plugin string for the runner: {}\n",
-                command.map_or_else(String::new, |c| limits::redact(&c.stripped))
-            )
-            .as_bytes(),
-        );
-        // Which Python runs the plugin is the first thing to know when an
-        // import fails, so it is in every job log, not only at debug level.
-        core.shim_message(
-            msg::INFO,
-            &format!(
-                "plugin runs out of process in sidecar-runner pid {} with Python {}",
-                session.pid(),
-                session.python_version()
-            ),
-        );
-        *self.cancel.lock().unwrap_or_else(|e| e.into_inner()) = Some(session.canceller());
-        state.runner = Runner::Running(Box::new(session));
-        self.bring_up(state, core);
-    }
-
-    /// newPlugin and the replayed Level/Since events for a fresh runner.
-    fn bring_up(&self, state: &mut State, core: &mut Core) {
-        if self
-            .call(
-                state,
-                core,
-                call::Kind::NewPlugin(pb::Empty {}),
-                Kind::Event,
-                "new_plugin",
-            )
-            .is_none()
-        {
-            return;
-        }
-        for event in std::mem::take(&mut state.replay) {
-            if self
-                .call(
-                    state,
-                    core,
-                    call::Kind::HandlePluginEvent(event),
-                    Kind::Event,
-                    "handle_plugin_event",
-                )
-                .is_none()
-            {
-                return;
-            }
-        }
+        self.instance.free(core);
     }
 }

@@ -2,28 +2,13 @@
 //! at the FFI edge. Functions taking raw pointers are `unsafe`: the caller
 //! vouches that the pointer is NULL or valid for the duration of the call.
 
-use std::ffi::{CStr, CString, c_char, c_void};
+use std::ffi::{CString, c_char, c_void};
 
 use sidecar_proto as pb;
 
-use crate::abi::{self, FOPTS_BYTES, io_pkt, restore_object_pkt, restore_pkt, save_pkt};
+use super::abi::{self, FOPTS_BYTES, io_pkt, restore_object_pkt, restore_pkt, save_pkt};
 use crate::backend::IoBuffer;
-
-/// Bytes of a C string, `None` for NULL.
-///
-/// # Safety
-/// `p` is NULL or points to a NUL-terminated string valid for this call.
-pub unsafe fn bytes_of(p: *const c_char) -> Option<Vec<u8>> {
-    // SAFETY: guaranteed by the caller.
-    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_bytes().to_vec())
-}
-
-/// A C string for the core; an interior NUL (which C cannot represent) ends
-/// the string there, as C would read it.
-pub fn c_string(bytes: &[u8]) -> CString {
-    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    CString::new(&bytes[..end]).expect("no interior NUL before `end`")
-}
+pub use crate::ffi::cstr::{bytes_of, c_string, malloc_copy};
 
 pub fn stat_to_proto(s: &libc::stat) -> pb::Stat {
     pb::Stat {
@@ -283,20 +268,6 @@ pub unsafe fn restore_object_to_proto(rop: &restore_object_pkt) -> pb::RestoreOb
     }
 }
 
-/// A copy of `bytes` in memory from the C allocator, which the core frees
-/// with free() (ABI §8.3/8.4); with a trailing NUL like python3-fd.
-pub fn malloc_copy(bytes: &[u8]) -> *mut c_char {
-    // SAFETY: malloc of len+1 bytes; on success we write exactly that many.
-    unsafe {
-        let p = libc::malloc(bytes.len() + 1).cast::<u8>();
-        if !p.is_null() {
-            std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len());
-            *p.add(bytes.len()) = 0;
-        }
-        p.cast()
-    }
-}
-
 /// Pointer-sized event values that are integers, never pointers (ABI §7.2).
 pub fn event_number(value: *mut c_void) -> i64 {
     value as isize as i64
@@ -305,12 +276,6 @@ pub fn event_number(value: *mut c_void) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn c_strings_stop_at_interior_nul() {
-        assert_eq!(c_string(b"abc").as_bytes(), b"abc");
-        assert_eq!(c_string(b"ab\0cd").as_bytes(), b"ab");
-    }
 
     #[test]
     fn stat_round_trip() {
@@ -350,15 +315,5 @@ mod tests {
         assert_eq!(pkt.object_len, 3, "object_len is clamped to the data");
         assert_eq!(pkt.flags, [1, 2, 3, 4, 5]);
         assert_eq!(pkt.pkt_size, 240);
-    }
-
-    #[test]
-    fn malloc_copy_is_nul_terminated() {
-        let p = malloc_copy(b"acl");
-        // SAFETY: p is a fresh malloc'ed C string.
-        unsafe {
-            assert_eq!(CStr::from_ptr(p).to_bytes(), b"acl");
-            libc::free(p.cast());
-        }
     }
 }

@@ -24,7 +24,7 @@ use pyo3::prelude::*;
 use sidecar_proto::{CallResult, Callback, CallbackReply, Log, call, callback, log};
 use sidecar_runner::plugin::Plugin;
 use sidecar_runner::{bareosfd, core as link, plugin};
-use sidecar_shim::backend::{self, Backend, Canceller, CoreHandler, Failure};
+use sidecar_shim::backend::{self, Backend, Canceller, CoreHandler, Error};
 
 pub use sidecar_shim::{loadPlugin, unloadPlugin};
 
@@ -38,7 +38,7 @@ extern "C" fn install() {
 
 static PYTHON: Once = Once::new();
 
-fn new_instance(module_dir: &Path) -> Result<Box<dyn Backend>, Failure> {
+fn new_instance(module_dir: &Path) -> Result<Box<dyn Backend>, Error> {
     let dir = module_dir.to_string_lossy().into_owned();
     PYTHON.call_once(|| {
         bareosfd::register();
@@ -89,7 +89,7 @@ impl Backend for InProcess {
         kind: call::Kind,
         _deadline: Duration,
         core: &mut dyn CoreHandler,
-    ) -> Result<CallResult, Failure> {
+    ) -> Result<CallResult, Error> {
         Python::with_gil(|py| {
             let plugin = self.plugin.get_or_insert_with(|| Plugin::new(py));
             let mut direct = Direct(core);
@@ -98,8 +98,8 @@ impl Backend for InProcess {
         })
     }
 
-    fn receive_fd(&self, token: u64) -> Result<OwnedFd, Failure> {
-        link::take_fd(token).ok_or_else(|| Failure(format!("no descriptor for token {token}")))
+    fn receive_fd(&self, token: u64) -> Result<OwnedFd, Error> {
+        link::take_fd(token).ok_or_else(|| Error::Protocol(format!("no descriptor for token {token}")))
     }
 
     fn close(mut self: Box<Self>, _core: &mut dyn CoreHandler) -> Option<String> {

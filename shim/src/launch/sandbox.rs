@@ -1,24 +1,17 @@
-//! The runner's sandbox (opt-in per plugin) and the pre-exec steps of every
-//! runner.
-//!
-//! [`prepare`] runs in the daemon before the fork: it resolves the user and
-//! groups, builds the clean environment and the Landlock ruleset (with the
-//! `landlock` crate). [`apply_in_child`] runs in the forked child between
-//! fork and exec and makes only async-signal-safe system calls on data
-//! prepared before: cgroup move, close-on-exec, rlimits, nice, ionice,
-//! groups/gid/uid, parent-death signal, no_new_privs and
-//! `landlock_restrict_self`.
+//! The runner's sandbox (opt-in per plugin), prepared in the daemon before
+//! the fork: the user and groups, the clean environment and the Landlock
+//! ruleset (with the `landlock` crate). The forked child applies them
+//! (`child`).
 
 use std::ffi::{CString, OsString};
-use std::io;
-use std::os::fd::{OwnedFd, RawFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 use landlock::{
     ABI, Access, AccessFs, PathBeneath, PathFd, Ruleset, RulesetAttr, RulesetCreatedAttr,
 };
 
-use crate::limits::{ChildSetup, SandboxSpec, glob_match};
+use crate::limits::{SandboxSpec, glob_match};
 
 /// What every sandboxed runner may read: the system's programs and
 /// libraries (Python's standard library is under /usr), the few files of
@@ -250,162 +243,7 @@ fn build_ruleset(read: &[PathBuf], write: &[PathBuf]) -> Result<Option<OwnedFd>,
             .map_err(|e| err(&e))?;
     }
     let fd: Option<OwnedFd> = ruleset.into();
-    fd.map(crate::limits::high_fd)
-        .transpose()
-        .map_err(|e| err(&e))
-}
-
-/// Where [`apply_in_child`] failed; the child reports it through a pipe so
-/// the spawn error can say which step was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Stage {
-    Cgroup = 1,
-    CloseOnExec,
-    Rlimit,
-    Nice,
-    IoNice,
-    Groups,
-    Gid,
-    Uid,
-    DeathSignal,
-    Orphaned,
-    NoNewPrivs,
-    Landlock,
-}
-
-impl Stage {
-    pub fn from_code(code: u8) -> Option<Stage> {
-        use Stage::*;
-        [
-            Cgroup,
-            CloseOnExec,
-            Rlimit,
-            Nice,
-            IoNice,
-            Groups,
-            Gid,
-            Uid,
-            DeathSignal,
-            Orphaned,
-            NoNewPrivs,
-            Landlock,
-        ]
-        .into_iter()
-        .find(|s| *s as u8 == code)
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            Stage::Cgroup => "moving into its cgroup",
-            Stage::CloseOnExec => "marking inherited descriptors close-on-exec",
-            Stage::Rlimit => "setting a resource limit (setrlimit)",
-            Stage::Nice => "setting its nice value",
-            Stage::IoNice => "setting its I/O class (ioprio_set)",
-            Stage::Groups => "setting the sandbox user's groups",
-            Stage::Gid => "switching to the sandbox group",
-            Stage::Uid => "switching to the sandbox user",
-            Stage::DeathSignal => "arming the parent-death signal",
-            Stage::Orphaned => "checking its parent (the daemon thread ended)",
-            Stage::NoNewPrivs => "setting no_new_privs",
-            Stage::Landlock => "entering the Landlock sandbox",
-        }
-    }
-}
-
-/// Applies `setup` to the calling (forked, not yet exec'd) process. The
-/// descriptors 0-4 are the runner's; every other one is made close-on-exec.
-///
-/// # Safety
-/// Only for the child between fork and exec: it makes async-signal-safe
-/// system calls only and touches no allocator (it reads `setup`, which was
-/// built before the fork).
-pub unsafe fn apply_in_child(setup: &ChildSetup) -> Result<(), (Stage, io::Error)> {
-    let fail = |stage: Stage| Err((stage, io::Error::last_os_error()));
-    // SAFETY (all blocks below): plain system calls on values and
-    // descriptors prepared by the parent.
-    unsafe {
-        if let Some(fd) = setup.cgroup_procs {
-            // "0" moves the writer itself.
-            if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
-                return fail(Stage::Cgroup);
-            }
-        }
-        if libc::syscall(
-            libc::SYS_close_range,
-            crate::process::INHERITED.end as u32,
-            u32::MAX,
-            libc::CLOSE_RANGE_CLOEXEC,
-        ) != 0
-        {
-            // Kernels before 5.11: mark them one by one.
-            let mut lim = libc::rlimit {
-                rlim_cur: 0,
-                rlim_max: 0,
-            };
-            let top = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
-                lim.rlim_cur.min(1 << 16) as RawFd
-            } else {
-                1024
-            };
-            for fd in crate::process::INHERITED.end..top {
-                let flags = libc::fcntl(fd, libc::F_GETFD);
-                if flags >= 0 && libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) < 0 {
-                    return fail(Stage::CloseOnExec);
-                }
-            }
-        }
-        for &(resource, soft, hard) in &setup.rlimits {
-            let lim = libc::rlimit {
-                rlim_cur: soft,
-                rlim_max: hard,
-            };
-            if libc::setrlimit(resource, &lim) != 0 {
-                return fail(Stage::Rlimit);
-            }
-        }
-        if let Some(nice) = setup.nice
-            && libc::setpriority(libc::PRIO_PROCESS, 0, nice) != 0
-        {
-            return fail(Stage::Nice);
-        }
-        if let Some(prio) = setup.ioprio {
-            // IOPRIO_WHO_PROCESS (1), this process (0).
-            if libc::syscall(libc::SYS_ioprio_set, 1, 0, prio) != 0 {
-                return fail(Stage::IoNice);
-            }
-        }
-        if let Some(ids) = &setup.ids {
-            if libc::geteuid() == 0 && libc::setgroups(ids.groups.len(), ids.groups.as_ptr()) != 0 {
-                return fail(Stage::Groups);
-            }
-            if libc::setgid(ids.gid) != 0 {
-                return fail(Stage::Gid);
-            }
-            if libc::setuid(ids.uid) != 0 {
-                return fail(Stage::Uid);
-            }
-        }
-        // After the uid change, which clears it: the runner dies with the
-        // daemon thread that started it, so a killed daemon never leaves
-        // runners behind.
-        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
-            return fail(Stage::DeathSignal);
-        }
-        if libc::getppid() != setup.parent {
-            *libc::__errno_location() = libc::ESRCH;
-            return fail(Stage::Orphaned);
-        }
-        if setup.no_new_privs && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
-            return fail(Stage::NoNewPrivs);
-        }
-        if let Some(fd) = setup.landlock
-            && libc::syscall(libc::SYS_landlock_restrict_self, fd, 0u32) != 0
-        {
-            return fail(Stage::Landlock);
-        }
-    }
-    Ok(())
+    fd.map(super::high_fd).transpose().map_err(|e| err(&e))
 }
 
 #[cfg(test)]
@@ -469,16 +307,5 @@ mod tests {
             let (ids, _) = resolve_ids(&spec(Some("0"), Some("0"))).unwrap();
             assert_eq!(ids.unwrap().gid, 0);
         }
-    }
-
-    #[test]
-    fn stages_round_trip() {
-        for code in 1..=12u8 {
-            let s = Stage::from_code(code).unwrap();
-            assert_eq!(s as u8, code);
-            assert!(!s.describe().is_empty());
-        }
-        assert_eq!(Stage::from_code(0), None);
-        assert_eq!(Stage::from_code(13), None);
     }
 }

@@ -3,7 +3,7 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::limits::{Launch, Limits, cgroup::Cgroup};
-use crate::sandbox;
+use super::cgroup::Cgroup;
+use super::{Launch, child};
+use crate::limits::Limits;
 
 /// The descriptor numbers the runner expects its inherited descriptors on,
 /// in the session protocol's order (`sidecar_proto::fds`). Everything from
@@ -44,7 +45,6 @@ impl RunnerProcess {
         output: OwnedFd,
         launch: Launch,
     ) -> io::Result<RunnerProcess> {
-        let raw = inherit.each_ref().map(|fd| fd.as_raw_fd());
         let stderr = output.try_clone()?;
         let mut cmd = Command::new(path);
         cmd.stdin(Stdio::null())
@@ -57,48 +57,15 @@ impl RunnerProcess {
         }
         // Which step of the child's setup failed, if one did.
         let (report_r, report_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-        let report_w = crate::limits::high_fd(report_w)?;
-        let report_fd = report_w.as_raw_fd();
-        let setup = launch.child;
-        // SAFETY: the closure runs in the forked child before exec and only
-        // makes async-signal-safe system calls (fcntl, dup2, write and those
-        // of `sandbox::apply_in_child`) on descriptor numbers that are open
-        // in the child (inherited from the parent, where `inherit`, the
-        // report pipe, the cgroup and the ruleset stay alive until spawn
-        // returns) and on `setup`, which was built before the fork.
-        unsafe {
-            cmd.pre_exec(move || {
-                // Move all of them out of the way first, so placing one on
-                // 3..=7 cannot clobber another; dup2 clears close-on-exec.
-                let mut high = [0; INHERITED_COUNT];
-                for (h, fd) in high.iter_mut().zip(raw) {
-                    *h = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10);
-                    if *h < 0 {
-                        return Err(io::Error::last_os_error());
-                    }
-                }
-                for (target, h) in INHERITED.zip(high) {
-                    if libc::dup2(h, target) < 0 {
-                        return Err(io::Error::last_os_error());
-                    }
-                }
-                // Limits, sandbox, parent-death signal, close-on-exec.
-                sandbox::apply_in_child(&setup).map_err(|(stage, e)| {
-                    let code = stage as u8;
-                    libc::write(report_fd, (&code as *const u8).cast(), 1);
-                    e
-                })
-            });
-        }
-        let spawned = cmd.spawn();
-        drop(cmd); // the closure's copy of the setup
+        let report_w = child::high_fd(report_w)?;
+        let spawned = child::spawn(cmd, &inherit, launch.child, &report_w);
         drop(report_w);
         let child = match spawned {
             Ok(child) => child,
             Err(e) => {
                 let mut code = [0u8; 1];
                 let n = nix::unistd::read(report_r.as_raw_fd(), &mut code).unwrap_or(0);
-                return Err(match (n, sandbox::Stage::from_code(code[0])) {
+                return Err(match (n, child::Stage::from_code(code[0])) {
                     (1, Some(stage)) => {
                         io::Error::new(e.kind(), format!("{} failed: {e}", stage.describe()))
                     }
@@ -295,8 +262,8 @@ mod tests {
         fn launch(&self, toml: &str, plugin_string: &str) -> Launch {
             std::fs::write(self.dir.join("sidecar.toml"), toml).unwrap();
             let config = crate::config::Config::load_from(&self.dir).unwrap();
-            let cmd = crate::limits::parse_command(plugin_string.as_bytes()).unwrap();
-            crate::limits::prepare(&config.limits, Some(&cmd), &self.script, &self.dir).unwrap()
+            let cmd = crate::options::parse_command(plugin_string.as_bytes()).unwrap();
+            crate::launch::prepare(&config.limits, Some(&cmd), &self.script, &self.dir).unwrap()
         }
 
         /// Starts the probe; returns it and its output so far, up to a
@@ -373,9 +340,11 @@ mod tests {
             .parse()
             .unwrap();
         assert_eq!(nice, 7);
-        // SAFETY: ioprio_get only reads the scheduler's data of `pid`.
-        let ioprio = unsafe { libc::syscall(libc::SYS_ioprio_get, 1, pid as libc::c_int) };
-        assert_eq!(ioprio >> 13, 3, "idle class");
+        let ionice = std::process::Command::new("ionice")
+            .args(["-p", &pid.to_string()])
+            .output()
+            .expect("util-linux ionice runs");
+        assert_eq!(String::from_utf8_lossy(&ionice.stdout).trim(), "idle");
         // Not sandboxed: the environment is the daemon's, privileges may grow.
         assert!(proc_file(pid, "status").contains("NoNewPrivs:\t0"));
         p.terminate();
@@ -547,13 +516,15 @@ mod tests {
     #[test]
     fn inherited_descriptors_are_not_passed_on() {
         // A descriptor without close-on-exec, as C code in the daemon makes.
-        // SAFETY: open and fcntl on our own descriptors; closed below.
-        let leaked = unsafe {
-            let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
-            let high = libc::fcntl(fd, libc::F_DUPFD, 20);
-            libc::close(fd);
-            high
-        };
+        use nix::fcntl::{FcntlArg, OFlag, fcntl, open};
+        let fd = open(
+            "/dev/null",
+            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .unwrap();
+        let leaked = fcntl(fd, FcntlArg::F_DUPFD(20)).unwrap();
+        nix::unistd::close(fd).unwrap();
         assert!(leaked >= 20);
         let probe = Probe::new(
             "cloexec",
@@ -564,8 +535,7 @@ mod tests {
         let (mut p, mut out) = probe.start(Launch::unlimited());
         let lines = read_until_ready(&mut out);
         p.wait_for(Duration::from_secs(10));
-        // SAFETY: our descriptor from above.
-        unsafe { libc::close(leaked) };
+        nix::unistd::close(leaked).unwrap();
         assert_eq!(lines, ["closed", "session"]);
     }
 
@@ -602,11 +572,11 @@ mod tests {
     /// leaves behind is killed with the cgroup.
     #[test]
     fn the_runner_starts_inside_its_cgroup_which_goes_with_it() {
-        let Some(parent) = crate::limits::cgroup::own_cgroup() else {
+        let Some(parent) = crate::launch::cgroup::own_cgroup() else {
             eprintln!("skipped: no cgroup v2 here");
             return;
         };
-        let cg = match crate::limits::cgroup::Cgroup::create(&parent) {
+        let cg = match crate::launch::cgroup::Cgroup::create(&parent) {
             Ok(cg) => cg,
             Err(e) => {
                 eprintln!("skipped: {e}");
