@@ -314,3 +314,22 @@ def set_file_attributes(restorepkt: bareosfd.RestorePacket) -> int:
 
 def check_file(fname: str) -> int:
     return bRC_OK
+
+
+# bareos-fd asks every plugin file for ACLs and extended attributes (the
+# FileSet default). This example keeps neither: nothing to save, nothing
+# to restore.
+def get_acl(acl: bareosfd.AclPacket) -> int:
+    return bRC_OK
+
+
+def set_acl(acl: bareosfd.AclPacket) -> int:
+    return bRC_OK
+
+
+def get_xattr(xattr: bareosfd.XattrPacket) -> int:
+    return bRC_OK
+
+
+def set_xattr(xattr: bareosfd.XattrPacket) -> int:
+    return bRC_OK

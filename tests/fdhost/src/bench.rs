@@ -51,6 +51,7 @@ pub fn run_child(a: &BenchRunArgs) -> ExitCode {
                 working_dir: c"/tmp".into(),
                 exe_path: c"/".into(),
                 plugin_dir: CString::new(dir.as_os_str().as_bytes()).unwrap_or_default(),
+                used_config: c"".into(),
             });
             match loader::load_plugins(dir, &["python3".to_string()]) {
                 Ok(p) if !p.is_empty() => p,
@@ -145,11 +146,13 @@ fn one_job(a: &BenchRunArgs, plugins: &[LoadedPlugin], common: &Common, k: u32) 
         p.jobid = jobid;
         p.where_ = Some(CString::new(where_.as_os_str().as_bytes()).ok()?);
         let opts = job::restore::RestoreOptions {
-            where_: where_.to_string_lossy().into_owned(),
+            where_: Some(where_.to_string_lossy().into_owned()),
+            regex_where: None,
             replace: b'a',
         };
+        let bootstrap = crate::bootstrap::Bootstrap::build(&[archive], None).ok()?;
         let mut job = Job::start(plugins, p, a.debug);
-        job::restore::run(&mut job, &opts, &archive);
+        job::restore::run(&mut job, &opts, &bootstrap);
         return Some(job.finish());
     }
     // Native: the core's own FileSet walk (`File =`); else the plugin.
@@ -179,6 +182,10 @@ fn backup_args(a: &BenchRunArgs, archive: &Path) -> Option<BackupArgs> {
             .into(),
         "--archive".into(),
         archive.into(),
+        // The benchmark measures the data path, as documented: no
+        // getAcl/getXattr round trips (bareos's default has them on).
+        "--no-acl".into(),
+        "--no-xattr".into(),
     ];
     match (&a.native, &a.plugin) {
         (Some(tree), _) => args.extend(["--file".into(), tree.into()]),

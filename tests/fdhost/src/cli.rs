@@ -88,6 +88,14 @@ pub struct Common {
     /// Client name reported to plugins (bVarClient).
     #[arg(long, default_value = "fdhost-fd")]
     pub client: String,
+    /// The configuration bareos-fd would be started with (`-c`): a file,
+    /// or a directory holding `bareos-fd.conf` or `bareos-fd.d/`. Resolved
+    /// as bareos-fd resolves it and reported as bVarUsedConfig (a file as
+    /// given, else `<DIR>/bareos-fd.conf` or `<DIR>/bareos-fd.d/*/*.conf`);
+    /// unresolvable: exit 2. fdhost reads nothing from it; without it
+    /// bVarUsedConfig is "" (fdhost's configuration is its command line).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 /// What the FileSet and the `level` command carry. The FileSet has one
@@ -140,12 +148,21 @@ pub struct FileSetArgs {
     /// the FileSet, as the director sends a run-time `pluginoptions=`.
     #[arg(long, value_name = "STRING")]
     pub plugin_options: Vec<String>,
-    /// Set FO_ACL in the Include options (the core then calls getAcl).
-    #[arg(long)]
+    /// FileSet `ACL Support = yes` (the default, as in bareos): FO_ACL is
+    /// set in the Include options, the core calls getAcl for each saved
+    /// file but symlinks (a plugin without get_acl: an error per file).
+    #[arg(long, overrides_with = "no_acl")]
     pub acl: bool,
-    /// Set FO_XATTR in the Include options (the core then calls getXattr).
-    #[arg(long)]
+    /// `ACL Support = no`: FO_ACL is not set, no getAcl.
+    #[arg(long, overrides_with = "acl")]
+    pub no_acl: bool,
+    /// FileSet `XAttr Support = yes` (the default, as in bareos): FO_XATTR
+    /// is set, the core calls getXattr for each saved file.
+    #[arg(long, overrides_with = "no_xattr")]
     pub xattr: bool,
+    /// `XAttr Support = no`: FO_XATTR is not set, no getXattr.
+    #[arg(long, overrides_with = "xattr")]
+    pub no_xattr: bool,
 }
 
 #[derive(Debug, Args)]
@@ -171,13 +188,37 @@ pub struct BackupArgs {
 pub struct RestoreArgs {
     #[command(flatten)]
     pub common: Common,
-    /// Archive file to read.
-    #[arg(long, value_name = "FILE")]
-    pub archive: PathBuf,
+    /// Archive file to read. Repeatable: the archives of a job chain,
+    /// oldest first (Full, Differential, Incrementals), restored in one
+    /// job as the director restores a chain: the restore objects of all
+    /// of them first, then each archive's files in archive order, only the
+    /// newest version of each name, without the names an accurate job of
+    /// the chain found deleted (from the catalog).
+    #[arg(long, value_name = "FILE", required = true)]
+    pub archive: Vec<PathBuf>,
+    /// The catalog with the chain's deleted-file lists (only read with
+    /// several `--archive`s). Default: `catalog/` beside the first archive.
+    #[arg(long, value_name = "DIR")]
+    pub catalog: Option<PathBuf>,
     /// Restore location prefix (`where=`); "" or "/" restores to the
-    /// original names.
-    #[arg(long = "where", value_name = "DIR")]
-    pub where_: String,
+    /// original names. Plugins see it as bVarWhere and restore_pkt.where
+    /// ("/" as "").
+    #[arg(
+        long = "where",
+        value_name = "DIR",
+        required_unless_present = "regex_where",
+        conflicts_with = "regex_where"
+    )]
+    pub where_: Option<String>,
+    /// File relocation instead of `--where` (`regexwhere=`): comma-separated
+    /// sed-like expressions `!from!to![i]` (POSIX extended regex; `$1`/`\1`
+    /// back references; any of `!:;|,&%=~/#` as separator), applied in turn
+    /// to each restored name (and to hard-link targets). As in bareos-fd,
+    /// plugins then see NULL as bVarWhere, bVarRegexWhere, and the
+    /// restore_pkt's where and RegexWhere. A list whose first expression
+    /// does not parse is fatal (`Bad where regexp. where=...`).
+    #[arg(long = "regexwhere", value_name = "EXPRS")]
+    pub regex_where: Option<String>,
     /// Replace mode: a(lways), w (if newer), n(ever), o (if older).
     #[arg(long, default_value = "a", value_parser = parse_replace)]
     pub replace: u8,
@@ -217,7 +258,18 @@ pub struct JobsArgs {
 }
 
 impl FileSetArgs {
-    /// A FileSet of just these `Plugin =` lines (full, not accurate).
+    /// FO_ACL: `ACL Support` (on unless `--no-acl`).
+    pub fn acl_support(&self) -> bool {
+        !self.no_acl
+    }
+
+    /// FO_XATTR: `XAttr Support` (on unless `--no-xattr`).
+    pub fn xattr_support(&self) -> bool {
+        !self.no_xattr
+    }
+
+    /// A FileSet of just these `Plugin =` lines (full, not accurate, ACL
+    /// and xattr support on as by default).
     pub fn plugins_only(plugins: Vec<String>) -> FileSetArgs {
         FileSetArgs {
             plugins,
@@ -231,7 +283,9 @@ impl FileSetArgs {
             catalog: None,
             plugin_options: Vec::new(),
             acl: false,
+            no_acl: false,
             xattr: false,
+            no_xattr: false,
         }
     }
 }

@@ -35,6 +35,8 @@ pub struct Daemon {
     pub working_dir: CString,
     pub exe_path: CString,
     pub plugin_dir: CString,
+    /// bVarUsedConfig (see `used_config`).
+    pub used_config: CString,
 }
 
 static DAEMON: OnceLock<Daemon> = OnceLock::new();
@@ -49,6 +51,7 @@ fn daemon() -> &'static Daemon {
         working_dir: c"/tmp".into(),
         exe_path: c"/".into(),
         plugin_dir: c"".into(),
+        used_config: c"".into(),
     })
 }
 
@@ -119,8 +122,10 @@ pub struct JobParams {
     pub since: i64,
     pub accurate: bool,
     pub client: CString,
+    /// bVarWhere and restore_pkt.where: restores with `where=` only.
+    /// (bVarRegexWhere and restore_pkt.RegexWhere are always NULL:
+    /// bareos-fd never sets jcr->RegexWhere.)
     pub where_: Option<CString>,
-    pub regex_where: Option<CString>,
     pub prev_job: Option<CString>,
     pub prefix_links: bool,
     /// A FileSet was received (backup/estimate): include/exclude editing
@@ -505,7 +510,6 @@ fn opt_ptr(s: &Option<CString>) -> *const c_char {
 }
 
 static VERSION: &CStr = c"26.0.0~fdhost (21 August 2026)";
-static USED_CONFIG: &CStr = c"/etc/bareos/bareos-fd.d/*/*.conf";
 
 unsafe extern "C" fn get_bareos_value(ctx: Ctx, variable: c_int, value: *mut c_void) -> bRC {
     guard(bRC_Error, || {
@@ -536,7 +540,7 @@ unsafe extern "C" fn get_bareos_value(ctx: Ctx, variable: c_int, value: *mut c_v
                 return bRC_OK;
             }
             var::UsedConfig => {
-                put_ptr(USED_CONFIG.as_ptr());
+                put_ptr(d.used_config.as_ptr());
                 return bRC_OK;
             }
             var::PluginPath => {
@@ -561,7 +565,7 @@ unsafe extern "C" fn get_bareos_value(ctx: Ctx, variable: c_int, value: *mut c_v
             var::SinceTime => put_int(p.since as c_int),
             var::Accurate => put_int(p.accurate as c_int),
             var::Where => put_ptr(opt_ptr(&p.where_)),
-            var::RegexWhere => put_ptr(opt_ptr(&p.regex_where)),
+            var::RegexWhere => put_ptr(std::ptr::null()),
             var::PrevJobName => put_ptr(opt_ptr(&p.prev_job)),
             var::PrefixLinks => put_int(p.prefix_links as c_int),
             // SAFETY: bool out-parameter.

@@ -2,19 +2,24 @@
 //! See `fdhost --help`; the modules: `cli` (arguments), `loader` (plugin
 //! discovery and checks), `core` (CoreFunctions and per-job core state),
 //! `job` (backup/restore/estimate driving), `archive` (the local "storage
-//! daemon"), `report` (output).
+//! daemon"), `catalog` and `bootstrap` (the director's side of backups and
+//! restores), `regexwhere` (restore relocation), `used_config`
+//! (bVarUsedConfig), `report` (output).
 
 mod accurate;
 mod archive;
 mod batch;
 mod bench;
+mod bootstrap;
 mod catalog;
 mod cli;
 mod core;
 mod fileset;
 mod job;
 mod loader;
+mod regexwhere;
 mod report;
+mod used_config;
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
@@ -24,7 +29,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use sidecar_shim::abi::{FOPTS_BYTES, fo, msg};
 
-use crate::archive::{Reader, Record, Writer};
+use crate::archive::{Record, Writer};
+use crate::bootstrap::Bootstrap;
 use crate::catalog::{Catalog, JobRecord, Plan};
 use crate::cli::{Cli, Command, Common, FileSetArgs};
 use crate::core::{JobParams, daemon_msg};
@@ -66,7 +72,6 @@ fn params_for(c: &Common, kind: Kind, fs: Option<(&FileSetArgs, &Plan)>, jobid: 
         accurate: fs.is_some_and(|(f, _)| f.accurate),
         client: cstring(&c.client),
         where_: None,
-        regex_where: None,
         prev_job: fs.and_then(|(_, p)| p.prev_job.as_deref().map(cstring)),
         prefix_links: false,
         has_fileset: fs.is_some(),
@@ -107,7 +112,7 @@ pub struct BackupRun {
 
 fn fileset_flags(fs: &FileSetArgs) -> [u8; FOPTS_BYTES] {
     let mut flags = [0u8; FOPTS_BYTES];
-    for (on, bit) in [(fs.acl, fo::ACL), (fs.xattr, fo::XATTR)] {
+    for (on, bit) in [(fs.acl_support(), fo::ACL), (fs.xattr_support(), fo::XATTR)] {
         if on {
             flags[bit >> 3] |= 1 << (bit & 7);
         }
@@ -135,8 +140,17 @@ fn main() -> ExitCode {
         Command::Jobs(a) => &a.common,
         Command::Bench(_) | Command::BenchRun(_) => unreachable!("handled above"),
     };
+    let used_config = match common.config.as_deref().map(used_config::resolve) {
+        None => CString::default(),
+        Some(Ok(p)) => cstring(&p),
+        Some(Err(e)) => {
+            daemon_msg(msg::ERROR_TERM, &format!("{e}\n"));
+            return ExitCode::from(2);
+        }
+    };
     core::init_daemon(core::Daemon {
         debug: common.debug,
+        used_config,
         working_dir: path_cstring(&common.working_dir),
         exe_path: std::env::current_exe()
             .ok()
@@ -178,32 +192,13 @@ fn main() -> ExitCode {
             Ok(t) => t.map(|t| (Kind::Backup, t)),
             Err(code) => return code,
         },
-        Command::Restore(a) => {
-            if let Err(e) = Reader::open(&a.archive) {
-                daemon_msg(
-                    msg::ERROR,
-                    &format!("Cannot open archive {}: {e}\n", a.archive.display()),
-                );
-                return ExitCode::from(2);
+        Command::Restore(a) => match restore(&plugins, a) {
+            Ok(t) => t.map(|t| (Kind::Restore, t)),
+            Err(code) => {
+                loader::unload_all(plugins);
+                return code;
             }
-            let mut p = params(&a.common, Kind::Restore, None);
-            p.where_ = Some(cstring(&a.where_));
-            let opts = job::restore::RestoreOptions {
-                where_: a.where_.clone(),
-                replace: a.replace,
-            };
-            let plugin_options: Vec<CString> =
-                a.plugin_options.iter().map(|s| cstring(s)).collect();
-            let debug = a.common.debug;
-            on_job_thread(|| {
-                let mut job = Job::start(&plugins, p, debug);
-                // `pluginoptions` precedes the restore objects (§3.3.3).
-                job.plugin_options_events(&plugin_options);
-                job::restore::run(&mut job, &opts, &a.archive);
-                job.finish()
-            })
-            .map(|t| (Kind::Restore, t))
-        }
+        },
         Command::Estimate(a) => {
             let catalog = match a.fileset.catalog.as_deref().map(Catalog::open).transpose() {
                 Ok(c) => c,
@@ -247,6 +242,69 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// A restore job of one archive or a chain of them. `Err` is the exit
+/// code when an archive or the catalog cannot be read; `Ok(None)` when the
+/// job thread panicked.
+fn restore(
+    plugins: &[loader::LoadedPlugin],
+    a: &cli::RestoreArgs,
+) -> Result<Option<Totals>, ExitCode> {
+    let catalog = if a.archive.len() > 1 {
+        let dir = a
+            .catalog
+            .clone()
+            .unwrap_or_else(|| Catalog::default_dir(&a.archive[0]));
+        match Catalog::open(&dir) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                daemon_msg(msg::ERROR, &format!("Cannot read the catalog: {e}\n"));
+                return Err(ExitCode::from(2));
+            }
+        }
+    } else {
+        None
+    };
+    let bootstrap = match Bootstrap::build(&a.archive, catalog.as_ref()) {
+        Ok(b) => b,
+        Err(e) => {
+            daemon_msg(msg::ERROR, &format!("{e}\n"));
+            return Err(ExitCode::from(2));
+        }
+    };
+    let mut p = params(&a.common, Kind::Restore, None);
+    // bareos-fd: `where=/` is "", and with `regexwhere=` jcr->where (and
+    // jcr->RegexWhere, which the FD never sets) stay NULL.
+    p.where_ = a
+        .where_
+        .as_deref()
+        .map(|w| cstring(if w == "/" { "" } else { w }));
+    let opts = job::restore::RestoreOptions {
+        where_: a
+            .where_
+            .clone()
+            .map(|w| if w == "/" { String::new() } else { w }),
+        regex_where: a.regex_where.clone(),
+        replace: a.replace,
+    };
+    let plugin_options: Vec<CString> = a.plugin_options.iter().map(|s| cstring(s)).collect();
+    let debug = a.common.debug;
+    Ok(on_job_thread(|| {
+        let mut job = Job::start(plugins, p, debug);
+        for id in &bootstrap.unknown_jobs {
+            job.shared.jmsg(
+                msg::WARNING,
+                &format!(
+                    "JobId {id} is not in the catalog: names its job found deleted are restored.\n"
+                ),
+            );
+        }
+        // `pluginoptions` precedes the restore objects (§3.3.3).
+        job.plugin_options_events(&plugin_options);
+        job::restore::run(&mut job, &opts, &bootstrap);
+        job.finish()
+    }))
 }
 
 /// A backup job without a catalog (`jobs`, `bench`).

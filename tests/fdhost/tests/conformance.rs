@@ -78,13 +78,15 @@ fn count(haystack: &str, needle: &str) -> usize {
 
 // ---- B. events ------------------------------------------------------------
 
-/// #26: newPlugin registers exactly python3-fd's nine events (fdhost logs
-/// every registration at debug level 200; the first one is newPlugin's,
-/// before the runner exists).
+/// #26: newPlugin registers exactly python3-fd's nine events, plus
+/// bEventCancelCommand (14), which the shim keeps for itself so that a
+/// cancel always releases the job thread; the plugin sees it only if it
+/// registered it (tests/cancel.rs). fdhost logs every registration at
+/// debug level 200; the first one is newPlugin's, before the runner exists.
 #[test]
-fn new_plugin_registers_exactly_the_nine_python3_fd_events() {
+fn new_plugin_registers_python3_fd_events_and_the_cancel() {
     let env = Env::new();
-    let run = env.backup("a", &[&conf("")], &["-d", "200"]);
+    let run = env.backup("a", &[&conf("")], &["-d", "200", "--no-acl", "--no-xattr"]);
     run.expect_ok();
     // The shim registers one event per call; the plugin's own
     // RegisterEvents come through the runner, which starts later.
@@ -104,7 +106,7 @@ fn new_plugin_registers_exactly_the_nine_python3_fd_events() {
         })
         .collect();
     events.sort();
-    assert_eq!(events, [1, 9, 10, 11, 12, 13, 15, 17, 20], "{}", run.all());
+    assert_eq!(events, [1, 9, 10, 11, 12, 13, 14, 15, 17, 20], "{}", run.all());
 }
 
 /// #35: in a restore the module is loaded at bEventRestoreCommand, so a
@@ -323,7 +325,11 @@ fn at_job_end_non_daemon_threads_are_joined_and_atexit_handlers_run() {
     let env = Env::new();
     let marker = env.path("marker");
     let m = marker.to_str().unwrap();
-    let run = env.backup("a", &[&conf(&format!("atexit={m}"))], &[]);
+    let run = env.backup(
+        "a",
+        &[&conf(&format!("atexit={m}"))],
+        &["--no-acl", "--no-xattr"],
+    );
     run.expect_ok();
     assert!(run.stdout.contains("Backup OK\n"), "{}", run.all());
     assert!(env.path("marker.thread").exists(), "{}", run.all());
@@ -595,7 +601,11 @@ fn no_type_in_the_save_packet_is_fatal() {
 #[test]
 fn dirbegin_socket_and_noaccess_entries() {
     let env = Env::new();
-    let dirbegin = env.backup("a", &[&conf("ftype=18:files=a,b")], &["-d", "150"]);
+    let dirbegin = env.backup(
+        "a",
+        &[&conf("ftype=18:files=a,b")],
+        &["-d", "150", "--no-acl", "--no-xattr"],
+    );
     dirbegin.expect_ok();
     assert!(
         !dirbegin.stderr.contains("saving /conf/a "),
@@ -617,7 +627,7 @@ fn dirbegin_socket_and_noaccess_entries() {
     let socket = env.backup(
         "b",
         &[&conf("ftype=6:mode=140755:files=a,b")],
-        &["-d", "150"],
+        &["-d", "150", "--no-acl", "--no-xattr"],
     );
     socket.expect_ok();
     assert!(
@@ -631,7 +641,11 @@ fn dirbegin_socket_and_noaccess_entries() {
         socket.all()
     );
 
-    let noaccess = env.backup("c", &[&conf("ftype=7:files=a,b")], &["-d", "150"]);
+    let noaccess = env.backup(
+        "c",
+        &[&conf("ftype=7:files=a,b")],
+        &["-d", "150", "--no-acl", "--no-xattr"],
+    );
     assert!(
         noaccess.stdout.contains("Could not access \"/conf/a\""),
         "{}",
@@ -649,12 +663,13 @@ fn dirbegin_socket_and_noaccess_entries() {
     );
 }
 
-/// #130: --acl with a plugin without get_acl: the missing entry point is
-/// bRC_Error, which the core reports as an ACL error and counts.
+/// #130: ACL support (on by default, as in bareos) with a plugin without
+/// get_acl: the missing entry point is bRC_Error, which the core reports
+/// as an ACL error and counts.
 #[test]
 fn a_missing_get_acl_is_an_acl_error() {
     let env = Env::new();
-    let run = env.backup("a", &[&conf("")], &["--acl"]);
+    let run = env.backup("a", &[&conf("")], &["--no-xattr"]);
     assert!(
         run.stdout
             .contains("Error: getAcl failed for /conf/a (rc=2)"),

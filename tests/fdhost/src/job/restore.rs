@@ -1,5 +1,6 @@
 //! Restore job (fd-call-sequences §3.3, §8, §9): restore objects first,
-//! then the archive's records replayed as the storage daemon's stream:
+//! then the records the bootstrap selects, archive after archive, replayed
+//! as the storage daemon's stream:
 //! plugin-name start → startRestoreFile, attributes → createFile and the
 //! create_status handling, data → pluginIO(IO_WRITE) or the in-core
 //! descriptor, plugin-name end → setFileAttributes/IO_CLOSE/endRestoreFile.
@@ -17,14 +18,25 @@ use sidecar_shim::abi::{
 use super::backup::{Handle, plugin_close, plugin_open, strerror};
 use super::{Job, Route, call};
 use crate::archive::{Attributes, Reader, Record};
+use crate::bootstrap::{Bootstrap, Part};
 use crate::jdebug;
+use crate::regexwhere::RegexWhere;
 
 /// STREAM_UNIX_ATTRIBUTES.
 const STREAM_UNIX_ATTRIBUTES: i32 = 1;
 
 pub struct RestoreOptions {
-    pub where_: String,
+    /// `where=` ("/" already made ""); None with `regexwhere`.
+    pub where_: Option<String>,
+    /// `regexwhere=` (parsed when the restore command arrives).
+    pub regex_where: Option<String>,
     pub replace: u8,
+}
+
+/// How restored names are relocated (bareos's BuildAttrOutputFnames).
+enum Relocation {
+    Where(String),
+    Regex(RegexWhere),
 }
 
 /// Where the data of the current file goes.
@@ -64,7 +76,7 @@ struct Names {
 struct Restore<'j, 'a> {
     job: &'j mut Job<'a>,
     opts: &'j RestoreOptions,
-    where_c: CString,
+    relocation: Relocation,
     /// The instance of the last routed plugin-name record; with
     /// `cmd_plugin` the job-wide "command plugin" flag (never cleared).
     cur: Option<usize>,
@@ -72,33 +84,47 @@ struct Restore<'j, 'a> {
     current: Option<Current>,
 }
 
-/// Run a restore job from `archive`. Archive errors are fatal job errors.
-pub fn run(job: &mut Job, opts: &RestoreOptions, archive: &Path) {
-    if let Err(e) = deliver_objects(job, archive) {
-        job.shared.jmsg(
-            msg::FATAL,
-            &format!("Cannot read archive {}: {e}\n", archive.display()),
-        );
-    }
+/// Run a restore job: the bootstrap's restore objects, the restore
+/// command, then the selected records of each archive in order as one
+/// stream. Archive errors are fatal job errors.
+pub fn run(job: &mut Job, opts: &RestoreOptions, bootstrap: &Bootstrap) {
+    // §9.2: every restore object, then one broadcast NULL; none if there
+    // are none.
+    job.restore_object_events(&bootstrap.objects);
+    let relocation = match (&opts.regex_where, &opts.where_) {
+        (Some(r), _) => match RegexWhere::parse(r) {
+            Some(list) => Relocation::Regex(list),
+            None => {
+                // The `restore` command fails: no bEventStartRestoreJob.
+                job.shared
+                    .jmsg(msg::FATAL, &format!("Bad where regexp. where={r}\n"));
+                return;
+            }
+        },
+        (None, w) => Relocation::Where(w.clone().unwrap_or_default()),
+    };
     for s in &mut job.slots {
         s.restore_started = false;
     }
     job.broadcast(event::StartRestoreJob, std::ptr::null_mut());
     let mut r = Restore {
-        where_c: CString::new(opts.where_.clone()).unwrap_or_default(),
+        relocation,
         job,
         opts,
         cur: None,
         cmd_plugin: false,
         current: None,
     };
-    if !r.job.shared.is_canceled()
-        && let Err(e) = r.stream(archive)
-    {
-        r.job.shared.jmsg(
-            msg::FATAL,
-            &format!("Cannot read archive {}: {e}\n", archive.display()),
-        );
+    for part in &bootstrap.parts {
+        if r.job.shared.is_canceled() {
+            break;
+        }
+        if let Err(e) = r.stream(part) {
+            r.job.shared.jmsg(
+                msg::FATAL,
+                &format!("Cannot read archive {}: {e}\n", part.archive.display()),
+            );
+        }
     }
     r.finish_current();
     // bEventEndRestoreJob, after the implicit endRestoreFile (§2.8).
@@ -114,42 +140,43 @@ pub fn run(job: &mut Job, opts: &RestoreOptions, archive: &Path) {
     }
 }
 
-/// §9.2: every restore object of the archive (named by its plugin name, or
-/// broadcast), then one broadcast NULL; nothing if there are none.
-fn deliver_objects(job: &Job, archive: &Path) -> std::io::Result<()> {
-    let mut r = Reader::open(archive)?;
-    let mut objects = Vec::new();
-    while let Some(rec) = r.next(true)? {
-        if let Record::Object(o) = rec {
-            objects.push(o);
-        }
-    }
-    job.restore_object_events(&objects);
-    Ok(())
-}
-
 fn cstring(b: &[u8]) -> CString {
     CString::new(b.iter().copied().filter(|c| *c != 0).collect::<Vec<_>>()).unwrap_or_default()
 }
 
 impl Restore<'_, '_> {
-    fn stream(&mut self, archive: &Path) -> std::io::Result<()> {
+    /// The records of one archive the bootstrap selects: the records of
+    /// a file index it does not select (superseded or deleted files,
+    /// restore objects with their plugin-name records) are not sent.
+    fn stream(&mut self, part: &Part) -> std::io::Result<()> {
+        let archive = &part.archive;
         let mut r = Reader::open(archive)?;
         let mut complete = false;
+        // The records of an unselected file index are being passed over.
+        let mut skip = false;
         while !self.job.shared.is_canceled() {
-            let Some(rec) = r.next(false)? else { break };
+            let Some(rec) = r.next(skip)? else { break };
             match rec {
                 Record::Job { .. } | Record::Object(_) | Record::DataSkipped(_) => {}
-                Record::PluginStart { cmd, .. } => self.plugin_start(&cmd),
-                Record::Attributes(a) => {
-                    self.finish_current();
-                    self.create(a);
+                Record::PluginStart { file_index, cmd } => {
+                    skip = !part.selected.contains(&file_index);
+                    if !skip {
+                        self.plugin_start(&cmd);
+                    }
                 }
+                Record::Attributes(a) => {
+                    skip = !part.selected.contains(&a.file_index);
+                    if !skip {
+                        self.finish_current();
+                        self.create(a);
+                    }
+                }
+                Record::End { .. } => complete = true,
+                _ if skip => {}
                 Record::Data(d) => self.data(None, &d),
                 Record::DataAt(o, d) => self.data(Some(o), &d),
                 rec @ (Record::Acl(_) | Record::Xattr(_)) => self.meta(rec),
                 Record::PluginEnd { .. } => self.plugin_end(),
-                Record::End { .. } => complete = true,
             }
         }
         if !complete && !self.job.shared.is_canceled() {
@@ -225,26 +252,40 @@ impl Restore<'_, '_> {
         }
     }
 
+    /// Output names as bareos's BuildAttrOutputFnames (prefix links off):
+    /// `where` is prepended (with a `/` between unless one is there; hard
+    /// link targets only if absolute), or the regexwhere list is applied
+    /// (to hard link targets too).
     fn names(&self, a: &Attributes) -> Names {
-        let w = self.opts.where_.trim_end_matches('/');
-        let prefixed = |name: &[u8]| -> Vec<u8> {
-            if w.is_empty() {
-                return name.to_vec();
+        let (ofname, olname) = match &self.relocation {
+            Relocation::Where(w) if w.is_empty() => (a.fname.clone(), a.link.clone()),
+            Relocation::Where(w) => {
+                let prefixed = |name: &[u8]| -> Vec<u8> {
+                    let mut v = w.as_bytes().to_vec();
+                    if !w.ends_with('/') && !name.starts_with(b"/") {
+                        v.push(b'/');
+                    }
+                    v.extend_from_slice(name);
+                    v
+                };
+                let olname = if a.ftype == ft::LNKSAVED && a.link.starts_with(b"/") {
+                    prefixed(&a.link)
+                } else {
+                    a.link.clone()
+                };
+                (prefixed(&a.fname), olname)
             }
-            let mut v = w.as_bytes().to_vec();
-            if !name.starts_with(b"/") {
-                v.push(b'/');
+            Relocation::Regex(list) => {
+                let olname = if a.ftype == ft::LNKSAVED {
+                    list.apply(&a.link)
+                } else {
+                    a.link.clone()
+                };
+                (list.apply(&a.fname), olname)
             }
-            v.extend_from_slice(name);
-            v
-        };
-        let olname = if a.ftype == ft::LNKSAVED {
-            prefixed(&a.link) // a hard link points at a restored file
-        } else {
-            a.link.clone()
         };
         Names {
-            ofname: cstring(&prefixed(&a.fname)),
+            ofname: cstring(&ofname),
             olname: cstring(&olname),
             fname: cstring(&a.fname),
             link: cstring(&a.link),
@@ -252,7 +293,13 @@ impl Restore<'_, '_> {
     }
 
     fn restore_pkt(&self, a: &Attributes, n: &Names, delta_seq: u32) -> restore_pkt {
-        let where_: *const c_char = self.where_c.as_ptr();
+        let where_: *const c_char = self
+            .job
+            .shared
+            .params
+            .where_
+            .as_ref()
+            .map_or(std::ptr::null(), |w| w.as_ptr());
         restore_pkt {
             pkt_size: std::mem::size_of::<restore_pkt>() as i32,
             stream: STREAM_UNIX_ATTRIBUTES,
@@ -266,6 +313,7 @@ impl Restore<'_, '_> {
             ofname: n.ofname.as_ptr(),
             olname: n.olname.as_ptr(),
             where_,
+            // bareos-fd passes jcr->RegexWhere, which the FD never sets.
             RegexWhere: std::ptr::null(),
             replace: self.opts.replace as i32,
             create_status: cf::ERROR,
