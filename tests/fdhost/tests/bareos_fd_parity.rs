@@ -5,11 +5,11 @@
 //! bVarUsedConfig. All through the shim and the runner with
 //! python/tests/plugins/pg_style.py.
 
-mod support;
+mod sidecar_env;
 
 use std::path::Path;
 
-use support::*;
+use sidecar_env::*;
 
 fn pg(extra: &str) -> String {
     plugin_string(&test_plugins(), "pg_style", extra)

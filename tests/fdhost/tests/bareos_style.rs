@@ -4,13 +4,13 @@
 //! Incremental and Differential with the catalog, restores of each, and
 //! the ACL/xattr round trip.
 
-mod support;
+mod sidecar_env;
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use support::*;
+use sidecar_env::*;
 
 struct Setup {
     tmp: tempfile::TempDir,

@@ -2,11 +2,11 @@
 //! and restores tiny versions of every workload, the restores are checked
 //! byte for byte, and the table prints. Correctness, not speed.
 
-mod support;
+mod sidecar_env;
 
 use std::process::Command;
 
-use support::*;
+use sidecar_env::*;
 
 #[test]
 fn quick_bench_runs_every_mode_and_restores_byte_identical() {

@@ -2,11 +2,11 @@
 //! thread (only to plugins that registered it) while the job thread hangs
 //! inside the plugin, then the job is marked cancelled.
 
-mod support;
+mod sidecar_env;
 
 use std::time::{Duration, Instant};
 
-use support::*;
+use sidecar_env::*;
 
 /// A backup through `cancel_handler` (with `options`) that fdhost cancels
 /// after `after` seconds; the run and how long it took.

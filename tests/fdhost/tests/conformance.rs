@@ -5,11 +5,11 @@
 //! (python/tests/plugins/conf_plugin.py); the loading tests write their
 //! modules into the test's temporary directory.
 
-mod support;
+mod sidecar_env;
 
 use std::path::PathBuf;
 
-use support::*;
+use sidecar_env::*;
 
 /// Writes `NAME.py` (NAME may contain `/` for packages) below `mods/` of
 /// the test's scratch directory and returns that directory.

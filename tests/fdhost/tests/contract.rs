@@ -4,12 +4,12 @@
 //! a plugin, and cancel (bEventCancelCommand on another thread, the job
 //! ending in bounded time).
 
-mod support;
+mod sidecar_env;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use support::*;
+use sidecar_env::*;
 
 fn saved(run: &Run) -> Vec<String> {
     let mut v: Vec<String> = run

@@ -2,11 +2,11 @@
 //! bareos-fd under a service manager has a bare PATH and no PYTHONHOME, and
 //! may even inherit a PYTHONHOME that points elsewhere.
 
-mod support;
+mod sidecar_env;
 
 use std::process::Command;
 
-use support::*;
+use sidecar_env::*;
 
 /// A service manager's environment: the system PATH and nothing else.
 const SYSTEM_PATH: &str = "/usr/sbin:/usr/bin:/sbin:/bin";

@@ -4,12 +4,12 @@
 //! works. Each test runs `fdhost jobs` with the faulty job followed by a
 //! good one.
 
-mod support;
+mod sidecar_env;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use support::*;
+use sidecar_env::*;
 
 /// Deadlines of the test plugin directory (seconds).
 const DEADLINE: u64 = 3;

@@ -1,9 +1,9 @@
 //! Job driving end to end with the C "good" plugin: backup → archive →
 //! restore, estimate, levels, and the error paths of the file loop.
 
-mod common;
+mod c_plugins;
 
-use common::{Env, GOOD, pattern, read};
+use c_plugins::{Env, GOOD, pattern, read};
 
 /// A 1 MB+ source file for the in-core path (not a multiple of 64 KiB).
 fn source(env: &Env) -> String {

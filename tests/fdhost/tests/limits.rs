@@ -4,14 +4,14 @@
 //! message naming that limit, that fdhost itself survives, and that the
 //! runner is gone afterwards.
 
-mod support;
+mod sidecar_env;
 
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use support::*;
+use sidecar_env::*;
 
 struct Job(Env);
 

@@ -1,8 +1,8 @@
 //! Plugin discovery and the compatibility checks (fd-abi §1, §2).
 
-mod common;
+mod c_plugins;
 
-use common::{Env, GOOD};
+use c_plugins::{Env, GOOD};
 
 fn bad(env: &Env) {
     env.add(env!("FDHOST_TEST_BAD_MAGIC"), "badmagic-fd.so")

@@ -1,11 +1,11 @@
 //! End to end: fdhost loads the shim as `python3-fd.so`, which runs the
 //! Python plugin in a separate `sidecar-runner` process.
 
-mod support;
+mod sidecar_env;
 
 use std::path::Path;
 
-use support::*;
+use sidecar_env::*;
 
 /// Backs up `src` through the local-fileset example with `io` (core or
 /// plugin), restores it, and compares the trees.

@@ -3,9 +3,9 @@
 //! they started, and its RSS must stay flat once the first round has
 //! initialised everything. The figures are printed (`--nocapture`).
 
-mod support;
+mod sidecar_env;
 
-use support::*;
+use sidecar_env::*;
 
 fn resources(out: &str, when: &str) -> [u64; 4] {
     let prefix = format!("fdhost: resources {when}: ");
