@@ -41,11 +41,3 @@ pub mod var {
     pub const JobBytes: i32 = 26;
     pub const ReadBytes: i32 = 27;
 }
-
-/// `bwDirVariable` (dir-sd-api §2.5).
-pub mod wvar {
-    pub const JobReport: i32 = 1;
-    pub const VolumeName: i32 = 2;
-    pub const Priority: i32 = 3;
-    pub const JobLevel: i32 = 4;
-}

@@ -48,14 +48,6 @@ pub mod var {
     pub const PluginDir: i32 = 16;
 }
 
-/// `bsdwVariable` (dir-sd-api §3.5).
-pub mod wvar {
-    pub const JobReport: i32 = 1;
-    pub const VolumeName: i32 = 2;
-    pub const Priority: i32 = 3;
-    pub const JobLevel: i32 = 4;
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

@@ -5,7 +5,7 @@ pub mod abi;
 
 use std::sync::atomic::AtomicPtr;
 
-use abi::{CoreFunctions, ValueType, var, wvar};
+use abi::{CoreFunctions, ValueType, var};
 
 use crate::daemon::Daemon;
 use crate::v4::Spec;
@@ -47,14 +47,6 @@ impl Spec for Sd {
             | var::PluginDir => ValueType::Str,
             _ => return None,
         })
-    }
-
-    fn write_type(v: i32) -> Option<ValueType> {
-        match v {
-            wvar::VolumeName => Some(ValueType::Str),
-            wvar::Priority | wvar::JobLevel => Some(ValueType::Int),
-            _ => None,
-        }
     }
 }
 

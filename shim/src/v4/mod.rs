@@ -30,8 +30,14 @@ pub trait Spec: 'static {
     /// What `getBareosValue` writes for `var`; `None`: never asked.
     fn read_type(var: i32) -> Option<ValueType>;
     /// What `setBareosValue` takes for `var` (`Str` or `Int`); `None`:
-    /// refused without asking the core.
-    fn write_type(var: i32) -> Option<ValueType>;
+    /// refused without asking the core. The same in both daemons.
+    fn write_type(var: i32) -> Option<ValueType> {
+        match var {
+            abi::wvar::VolumeName => Some(ValueType::Str),
+            abi::wvar::Priority | abi::wvar::JobLevel => Some(ValueType::Int),
+            _ => None,
+        }
+    }
 }
 
 /// loadPlugin for daemon `S`: keep its table, hand it ours.
