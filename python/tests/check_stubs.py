@@ -1,15 +1,16 @@
-"""Checks python/bareosfd.pyi against the real module: every public name of
-`bareosfd` (functions, constants, dicts, classes and their attributes) is in
-the stubs, and the stubs declare nothing the module lacks.
+"""Checks a stub file (python/bareosfd.pyi, bareosdir.pyi, bareossd.pyi)
+against the real module it is named after: every public name of the module
+(functions, constants, dicts, classes and their attributes) is in the stubs,
+and the stubs declare nothing the module lacks.
 
 Run with the module importable, e.g. `sidecar-runner python check_stubs.py
 bareosfd.pyi`; exits non-zero listing the differences.
 """
 
 import ast
+import importlib
+import os
 import sys
-
-import bareosfd
 
 CLASSES = ["StatPacket", "SavePacket", "RestorePacket", "IoPacket", "AclPacket", "XattrPacket", "RestoreObject"]
 
@@ -29,24 +30,26 @@ def public(names):
 
 
 def main(path):
+    module_name = os.path.basename(path).split(".")[0]
+    module = importlib.import_module(module_name)
     tree = ast.parse(open(path).read())
     problems = []
     stub = public(declared(tree.body))
-    real = public(dir(bareosfd))
+    real = public(dir(module))
     for name in sorted(real - stub):
         problems.append("missing from the stubs: %s" % name)
     for name in sorted(stub - real):
-        problems.append("in the stubs but not in bareosfd: %s" % name)
+        problems.append("in the stubs but not in %s: %s" % (module_name, name))
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
     for cls in CLASSES:
         if cls not in classes:
             continue
         stub_attrs = public(declared(classes[cls].body))
-        real_attrs = public(dir(getattr(bareosfd, cls)))
+        real_attrs = public(dir(getattr(module, cls)))
         for name in sorted(real_attrs - stub_attrs):
             problems.append("%s.%s missing from the stubs" % (cls, name))
         for name in sorted(stub_attrs - real_attrs):
-            problems.append("%s.%s in the stubs but not in bareosfd" % (cls, name))
+            problems.append("%s.%s in the stubs but not in %s" % (cls, name, module_name))
     for p in problems:
         print(p)
     print("%d names checked, %d problems" % (len(stub), len(problems)))

@@ -94,7 +94,7 @@ impl Definition {
 }
 
 /// Position of the first `:` not directly preceded by a backslash.
-fn unescaped_colon(s: &str) -> Option<usize> {
+pub(crate) fn unescaped_colon(s: &str) -> Option<usize> {
     let b = s.as_bytes();
     (0..b.len()).find(|&i| b[i] == b':' && (i == 0 || b[i - 1] != b'\\'))
 }

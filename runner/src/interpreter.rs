@@ -1,5 +1,6 @@
 //! `sidecar-runner python [ARGS...]`: the runner as a plain Python
-//! interpreter with `bareosfd` importable and no daemon attached, so plugin
+//! interpreter with `bareosfd`, `bareosdir` and `bareossd` importable and no
+//! daemon attached, so plugin
 //! authors can unit-test their plugins (pytest, unittest) against the same
 //! module the daemon will give them. Core functions raise RuntimeError, as
 //! they do in process outside a daemon.
@@ -7,13 +8,13 @@
 use std::ffi::CString;
 use std::os::unix::ffi::OsStringExt;
 
-use crate::bareosfd;
+use crate::daemon;
 use crate::embedding::{self, Mode};
 
 /// Runs CPython's own command line with `args` (argv[0] first) and returns
 /// its exit status.
 pub fn main(args: Vec<std::ffi::OsString>) -> std::process::ExitCode {
-    bareosfd::register();
+    daemon::register_modules();
     // Arguments with an interior NUL cannot come from a command line; drop
     // the rest of such an argument as C would.
     let owned: Vec<CString> = args

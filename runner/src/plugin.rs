@@ -9,9 +9,8 @@
 use std::os::fd::BorrowedFd;
 use std::sync::{Mutex, OnceLock};
 
-use pyo3::exceptions::PyModuleNotFoundError;
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use sidecar_proto::events::fd as ev;
 use sidecar_proto::{self as pb, call, call_result, callback, event};
 
 use crate::bareosfd::constants::{
@@ -19,53 +18,10 @@ use crate::bareosfd::constants::{
     IOSTAT_DO_IN_CORE, M_ERROR, M_FATAL,
 };
 use crate::definition::{Definition, Parsed};
-use sidecar_proto::events::fd as ev;
+use crate::hosting::{self, FD, Loader, entry_point, return_code};
 use crate::{bareosfd, core, stdio};
 
-/// Debug level of python3-fd's diagnostics.
-const DEBUG_LEVEL: i32 = 150;
-
-
-/// The directory python3-fd puts first on `sys.path` before `module_path`
-/// (its compiled-in module path, the daemon's plugin directory): the shim
-/// names it in the handshake.
-static DEFAULT_MODULE_DIR: OnceLock<String> = OnceLock::new();
-
-pub fn set_default_module_dir(dir: String) {
-    let _ = DEFAULT_MODULE_DIR.set(dir);
-}
-
-/// In-process hosting runs several plugin instances in one interpreter, as
-/// python3-fd does; it gives each its own interpreter (Py_NewInterpreter),
-/// so each job has its own module globals. Without sub-interpreters the
-/// nearest equivalent is a private copy of the plugin module per instance,
-/// executed from its spec and not entered in `sys.modules`.
-static PRIVATE_MODULES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-pub fn set_private_modules(on: bool) {
-    PRIVATE_MODULES.store(on, std::sync::atomic::Ordering::SeqCst);
-}
-
-/// `importlib.import_module(name)`, or a private copy (see `PRIVATE_MODULES`).
-fn import<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-    if !PRIVATE_MODULES.load(std::sync::atomic::Ordering::SeqCst) {
-        return py
-            .import("importlib")
-            .and_then(|m| m.call_method1("import_module", (name,)));
-    }
-    let util = py.import("importlib.util")?;
-    let spec = util.call_method1("find_spec", (name,))?;
-    if spec.is_none() {
-        return Err(PyModuleNotFoundError::new_err(format!(
-            "No module named '{name}'"
-        )));
-    }
-    let module = util.call_method1("module_from_spec", (&spec,))?;
-    spec.getattr("loader")?
-        .call_method1("exec_module", (&module,))?;
-    Ok(module)
-}
-
+pub use crate::hosting::{set_default_module_dir, set_private_modules};
 
 /// The loaded module, for the one call that does not run on the main
 /// thread: the cancel event (set once, when the module is loaded).
@@ -91,7 +47,7 @@ pub fn run_cancel_handler() -> Option<i32> {
         let module = LOADED.get()?;
         let f = entry_point(module.bind(py), "handle_plugin_event")?;
         let rc = match f.call1((ev::CancelCommand,)) {
-            Ok(r) => return_code("handle_plugin_event", &r),
+            Ok(r) => return_code(&FD, "handle_plugin_event", &r),
             Err(e) => report(py, &e),
         };
         tracing::info!(rc, "cancel delivered to the plugin");
@@ -103,39 +59,24 @@ pub fn run_cancel_handler() -> Option<i32> {
 type Outcome = (i32, Option<call_result::Payload>);
 
 /// What python3-fd's `Py_EndInterpreter` at freePlugin does before the
-/// modules go (python-api §2.4): join the still-running non-daemon threads,
-/// then run the `atexit` handlers. (First, a cancel handler still running
-/// finishes.) The runner exits without finalizing
-/// Python, so without this neither would happen. A thread that never ends
-/// runs into the shim's deadline for the freePlugin call.
+/// modules go (python-api §2.4; `hosting::end_interpreter`), after a cancel
+/// handler still running has finished.
 fn end_interpreter(py: Python<'_>) {
     py.allow_threads(|| drop(CANCEL_HANDLER.lock()));
-    for (module, function) in [("threading", "_shutdown"), ("atexit", "_run_exitfuncs")] {
-        if let Err(e) = py.import(module).and_then(|m| m.call_method0(function)) {
-            report(py, &e);
-        }
-    }
+    hosting::end_interpreter(py, &FD);
 }
 
 pub struct Plugin {
     definition: Definition,
-    module: Option<Py<PyModule>>,
-    default_dir_added: bool,
-    module_path_added: bool,
+    loader: Loader,
 }
 
 impl Plugin {
     pub fn new(py: Python<'_>) -> Plugin {
-        if core::attached()
-            && let Err(e) = stdio::capture(py)
-        {
-            tracing::warn!("cannot capture Python's stdout/stderr: {e}");
-        }
+        hosting::capture_stdio(py);
         Plugin {
             definition: Definition::default(),
-            module: None,
-            default_dir_added: false,
-            module_path_added: false,
+            loader: Loader::default(),
         }
     }
 
@@ -171,7 +112,7 @@ impl Plugin {
             }
             call::Kind::CheckFile(fname) => {
                 // Without a module python3-fd answers OK (the file is kept).
-                if self.module.is_none() {
+                if !self.loader.loaded() {
                     (BRC_OK, None)
                 } else {
                     match text(&fname, "the file name") {
@@ -231,7 +172,7 @@ impl Plugin {
                 if e.event_type == ev::NewPluginOptions {
                     self.definition.override_opts = None;
                 }
-                let parsed = self.definition.parse(&cmd, self.module.is_some());
+                let parsed = self.definition.parse(&cmd, self.loader.loaded());
                 if e.event_type == ev::NewPluginOptions {
                     self.definition.override_opts = Some(cmd);
                 }
@@ -243,7 +184,7 @@ impl Plugin {
                 };
                 let name = String::from_utf8_lossy(ro.plugin_name.as_deref().unwrap_or_default())
                     .into_owned();
-                if self.module.is_none() && !name.is_empty() {
+                if !self.loader.loaded() && !name.is_empty() {
                     let parsed = self.definition.parse(&name, false);
                     let rc = self.command(py, parsed);
                     if rc != BRC_OK {
@@ -276,7 +217,7 @@ impl Plugin {
     }
 
     fn other_event(&mut self, py: Python<'_>, number: u32) -> i32 {
-        if self.module.is_none() {
+        if !self.loader.loaded() {
             return BRC_OK;
         }
         self.call(py, "handle_plugin_event", (number,))
@@ -293,7 +234,7 @@ impl Plugin {
                 return BRC_ERROR;
             }
         };
-        if self.module.is_some() {
+        if self.loader.loaded() {
             return self.call(py, "parse_plugin_definition", (opts,));
         }
         match self.load(py, &opts) {
@@ -306,93 +247,28 @@ impl Plugin {
     /// Imports the module and calls `load_bareos_plugin`; `Ok(rc)` once the
     /// module counts as loaded.
     fn load(&mut self, py: Python<'_>, opts: &str) -> Result<i32, i32> {
-        let sys_path = py
-            .import("sys")
-            .and_then(|s| s.getattr("path"))
-            .map_err(|e| report(py, &e))?;
-        let sys_path = sys_path.downcast::<PyList>().map_err(|_| BRC_ERROR)?;
-        if !self.default_dir_added {
-            if let Some(dir) = DEFAULT_MODULE_DIR.get() {
-                sys_path.insert(0, dir).map_err(|e| report(py, &e))?;
-            }
-            self.default_dir_added = true;
+        let rc = self.loader.load(
+            py,
+            &FD,
+            self.definition.module_path.as_deref(),
+            self.definition.module_name.as_deref(),
+            opts,
+        )?;
+        if let Some(module) = self.loader.module() {
+            let _ = LOADED.set(module.clone_ref(py));
         }
-        if !self.module_path_added
-            && let Some(dir) = &self.definition.module_path
-        {
-            sys_path.insert(0, dir).map_err(|e| report(py, &e))?;
-            self.module_path_added = true;
-        }
-        let Some(name) = self.definition.module_name.clone() else {
-            return Err(BRC_ERROR); // silently, as python3-fd
-        };
-        let module = match import(py, &name) {
-            Ok(m) => m,
-            Err(e) => {
-                if e.is_instance_of::<PyModuleNotFoundError>(py) {
-                    let searched: Vec<String> = sys_path
-                        .iter()
-                        .map(|p| p.str().map(|s| s.to_string()).unwrap_or_default())
-                        .collect();
-                    let _ = core::job_message(
-                        M_FATAL,
-                        format!(
-                            "python3-fd (sidecar): cannot import module_name={name}: {}; searched sys.path: {}\n",
-                            e.value(py),
-                            searched.join(", ")
-                        ),
-                    );
-                    return Err(BRC_ERROR);
-                }
-                return Err(report(py, &e));
-            }
-        };
-        let module = module.downcast_into::<PyModule>().map_err(|_| BRC_ERROR)?;
-        let Some(load) = entry_point(&module, "load_bareos_plugin") else {
-            let _ = core::debug_message(
-                DEBUG_LEVEL,
-                "python3-fd: Failed to find function named load_bareos_plugin()\n",
-            );
-            return Err(BRC_ERROR);
-        };
-        let rc = match load.call1((opts,)) {
-            Ok(r) => return_code("load_bareos_plugin", &r),
-            Err(e) => return Err(report(py, &e)),
-        };
-        let module = module.unbind();
-        let _ = LOADED.set(module.clone_ref(py));
-        self.module = Some(module);
         Ok(rc)
     }
 
-    /// Calls an entry point of the loaded module (looked up at every call,
-    /// python-api §1.3) and converts its return value.
+    /// Calls an entry point of the loaded module and converts its return
+    /// value.
     fn call<'py>(
         &self,
         py: Python<'py>,
         name: &str,
         args: impl pyo3::call::PyCallArgs<'py>,
     ) -> i32 {
-        let Some(module) = &self.module else {
-            let _ = core::debug_message(
-                DEBUG_LEVEL,
-                format!(
-                    "python3-fd-mod: Failed to find function named {name}() (no module loaded)\n"
-                ),
-            );
-            return BRC_ERROR;
-        };
-        let Some(f) = entry_point(module.bind(py), name) else {
-            let _ = core::debug_message(
-                DEBUG_LEVEL,
-                format!("python3-fd-mod: Failed to find function named {name}()\n"),
-            );
-            return BRC_ERROR;
-        };
-        match f.call1(args) {
-            Ok(r) => return_code(name, &r),
-            Err(e) => report(py, &e),
-        }
+        self.loader.call(py, &FD, name, args)
     }
 
     fn start_backup_file(&mut self, py: Python<'_>, req: &pb::BackupRequest) -> Outcome {
@@ -422,7 +298,7 @@ impl Plugin {
             };
             (rc, Some(call_result::Payload::Io(io)))
         };
-        if self.module.is_none() {
+        if !self.loader.loaded() {
             return failed(BRC_ERROR);
         }
         let pkt = match bareosfd::io_packet_from_request(py, req) {
@@ -555,79 +431,12 @@ fn pass_descriptor(fd: i32, what: &str) -> Result<u64, ()> {
     })
 }
 
-/// A callable attribute of the module, looked up at every call.
-fn entry_point<'py>(module: &Bound<'py, PyModule>, name: &str) -> Option<Bound<'py, PyAny>> {
-    module
-        .dict()
-        .get_item(name)
-        .ok()
-        .flatten()
-        .filter(|f| f.is_callable())
-}
-
-/// An entry point's result as a bRC (python-api §6.1). Decision D1: a
-/// non-int is bRC_Error with a message naming the function and the type,
-/// and nothing is left pending for the next call.
-fn return_code(name: &str, value: &Bound<'_, PyAny>) -> i32 {
-    match value.extract::<i64>() {
-        Ok(rc) => match i32::try_from(rc) {
-            Ok(rc) => rc,
-            Err(_) => {
-                let _ = core::job_message(
-                    M_ERROR,
-                    format!(
-                        "python3-fd (sidecar): {name}() returned {rc}, which is not a bRC; treated as bRC_Error\n"
-                    ),
-                );
-                BRC_ERROR
-            }
-        },
-        Err(_) => {
-            let type_name = value
-                .get_type()
-                .name()
-                .map(|n| n.to_string())
-                .unwrap_or_else(|_| "?".into());
-            let _ = core::job_message(
-                M_ERROR,
-                format!(
-                    "python3-fd (sidecar): {name}() returned {type_name}, not an int (bRC); treated as bRC_Error\n"
-                ),
-            );
-            BRC_ERROR
-        }
-    }
-}
-
-/// Reports a Python exception the way python3-fd does (python-api §6.2): the
-/// formatted traceback as a fatal job message and at debug level 150.
+/// Reports a Python exception the way python3-fd does (python-api §6.2).
 fn report(py: Python<'_>, err: &PyErr) -> i32 {
-    let text = py
-        .import("traceback")
-        .and_then(|tb| {
-            tb.call_method1(
-                "format_exception",
-                (err.get_type(py), err.value(py), err.traceback(py)),
-            )
-        })
-        .and_then(|lines| {
-            let lines: Vec<String> = lines.extract()?;
-            Ok(lines.concat())
-        })
-        .unwrap_or_else(|_| format!("{err}\n"));
-    let msg = format!("bareosfd: {text}\n");
-    let _ = core::debug_message(DEBUG_LEVEL, msg.clone());
-    let _ = core::job_message(M_FATAL, msg);
-    BRC_ERROR
+    hosting::report(py, &FD, err)
 }
 
 /// Daemon strings are bytes; Python wants strict UTF-8 `str`.
 fn text(bytes: &[u8], what: &str) -> Result<String, i32> {
-    String::from_utf8(bytes.to_vec()).map_err(|e| {
-        let _ = core::job_message(
-            M_FATAL,
-            format!("python3-fd (sidecar): {what} is not valid UTF-8: {e}\n"),
-        );
-        BRC_ERROR
-    })
+    hosting::text(&FD, bytes, what)
 }

@@ -1,6 +1,10 @@
 //! The runner's side of a session: serve the gRPC control stream for the
 //! shim and run the plugin's calls on the main thread, which owns Python.
 //!
+//! The Hello names the daemon (file daemon, director, storage daemon), which
+//! decides the dispatcher (`plugin` for the FD, `dirsd_plugin` for the
+//! others) and the one module the plugin may import.
+//!
 //! Threads: the main thread runs Python (one plugin instance per process, so
 //! no sub-interpreters) and reads the calls from the call channel itself
 //! (`core::next_call`, with the GIL released); one tokio worker thread runs
@@ -24,8 +28,10 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
+use crate::daemon::{self, Daemon};
+use crate::dirsd_plugin::DirSdPlugin;
 use crate::embedding::{self, Mode};
-use crate::{bareosfd, cancel, core, plugin::Plugin};
+use crate::{cancel, core, plugin::Plugin};
 
 /// After the shim went away, how long Python may take to notice before the
 /// process ends anyway.
@@ -108,7 +114,9 @@ fn inherited() -> anyhow::Result<Inherited> {
 }
 
 fn serve(fds: Inherited) -> anyhow::Result<()> {
-    bareosfd::register();
+    // Python starts before the Hello names the daemon: all three modules
+    // are built in, and each refuses to load in another daemon's runner.
+    daemon::register_modules();
     embedding::initialize(Mode::Plugin).map_err(anyhow::Error::msg)?;
     let python_version = Python::with_gil(|py| py.version().to_string());
 
@@ -154,7 +162,8 @@ fn serve(fds: Inherited) -> anyhow::Result<()> {
     });
 
     let outcome = Python::with_gil(|py| -> anyhow::Result<()> {
-        let mut plugin = Plugin::new(py);
+        // Created at the first call, which comes after the handshake.
+        let mut plugin: Option<Dispatcher> = None;
         loop {
             // Between calls the GIL is released, so threads the plugin
             // started keep running.
@@ -169,6 +178,7 @@ fn serve(fds: Inherited) -> anyhow::Result<()> {
             };
             let last = matches!(kind, call::Kind::FreePlugin(_));
             take_written_data(&mut kind)?;
+            let plugin = plugin.get_or_insert_with(|| Dispatcher::new(py));
             let (rc, payload) = plugin.dispatch(py, kind);
             core::finish_call(CallResult { id, rc, payload })?;
             if last {
@@ -180,6 +190,32 @@ fn serve(fds: Inherited) -> anyhow::Result<()> {
     // channel): nothing is left to deliver.
     rt.shutdown_background();
     outcome
+}
+
+/// The dispatcher of the daemon the Hello named.
+enum Dispatcher {
+    Fd(Plugin),
+    DirSd(DirSdPlugin),
+}
+
+impl Dispatcher {
+    fn new(py: Python<'_>) -> Dispatcher {
+        match daemon::served() {
+            Some(d @ (Daemon::Dir | Daemon::Sd)) => Dispatcher::DirSd(DirSdPlugin::new(py, d)),
+            _ => Dispatcher::Fd(Plugin::new(py)),
+        }
+    }
+
+    fn dispatch(
+        &mut self,
+        py: Python<'_>,
+        kind: call::Kind,
+    ) -> (i32, Option<sidecar_proto::call_result::Payload>) {
+        match self {
+            Dispatcher::Fd(p) => p.dispatch(py, kind),
+            Dispatcher::DirSd(p) => p.dispatch(py, kind),
+        }
+    }
 }
 
 /// IO_WRITE data the shim left in the I/O area becomes the request's `buf`.
@@ -240,6 +276,9 @@ impl Runner for Service {
         let refusal = handshake_refusal(&hello);
         // Before the welcome: the shim's first call may follow right after it.
         if refusal.is_none() {
+            if let Some(d) = Daemon::from_hello(&hello.daemon, hello.plugin_api_version) {
+                daemon::set_served(d);
+            }
             if !hello.module_dir.is_empty() {
                 crate::plugin::set_default_module_dir(hello.module_dir.clone());
             }
@@ -279,10 +318,12 @@ fn handshake_refusal(hello: &sidecar_proto::Hello) -> Option<String> {
             sidecar_proto::BUILD_VERSION
         ));
     }
-    if hello.daemon != "fd" || hello.plugin_api_version != 10 {
+    if Daemon::from_hello(&hello.daemon, hello.plugin_api_version).is_none() {
         return Some(format!(
-            "unsupported plugin API: {} interface version {} (this runner hosts fd version 10)",
-            hello.daemon, hello.plugin_api_version
+            "unsupported plugin API: {:?} interface version {} (this runner hosts {})",
+            hello.daemon,
+            hello.plugin_api_version,
+            Daemon::SUPPORTED
         ));
     }
     None
@@ -309,4 +350,55 @@ async fn route(mut inbound: Streaming<ShimMessage>, out: UnboundedSender<RunnerM
     tokio::time::sleep(ORPHAN_GRACE).await;
     tracing::error!("the daemon closed the session but the plugin did not return; exiting");
     std::process::exit(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hello(daemon: &str, version: u32) -> sidecar_proto::Hello {
+        sidecar_proto::Hello {
+            protocol_version: sidecar_proto::PROTOCOL_VERSION,
+            shim_version: sidecar_proto::BUILD_VERSION.to_string(),
+            daemon: daemon.to_string(),
+            plugin_api_version: version,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_three_daemons_are_accepted_with_their_interface_versions() {
+        for (d, v) in [("fd", 10), ("dir", 4), ("sd", 4)] {
+            assert_eq!(handshake_refusal(&hello(d, v)), None, "{d} {v}");
+        }
+    }
+
+    #[test]
+    fn anything_else_is_refused_naming_it() {
+        for (d, v) in [("fd", 4), ("dir", 10), ("sd", 3), ("tray", 4), ("", 10)] {
+            let why = handshake_refusal(&hello(d, v)).expect("refused");
+            assert!(
+                why.contains(&format!("{d:?} interface version {v}")),
+                "{why}"
+            );
+            assert!(
+                why.contains("fd version 10, dir version 4 and sd version 4"),
+                "{why}"
+            );
+        }
+        let mut h = hello("dir", 4);
+        h.protocol_version += 1;
+        assert!(
+            handshake_refusal(&h)
+                .expect("refused")
+                .contains("protocol version")
+        );
+        let mut h = hello("sd", 4);
+        h.shim_version = "0.0.0-other".into();
+        assert!(
+            handshake_refusal(&h)
+                .expect("refused")
+                .contains("version mismatch")
+        );
+    }
 }

@@ -1,17 +1,16 @@
-//! python/bareosfd.pyi: the type stubs plugin authors check their plugins
-//! with. They must match the module the runner provides, and the example
-//! plugins must pass `mypy --strict` against them.
+//! python/bareosfd.pyi, bareosdir.pyi, bareossd.pyi: the type stubs plugin
+//! authors check their plugins with. They must match the modules the runner
+//! provides, and the example plugins must pass `mypy --strict` against them.
 
 use std::process::Command;
 
 const PYTHON_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../python");
 
-#[test]
-fn the_type_stubs_match_the_module() {
+fn check_stubs(module: &str) {
     let out = Command::new(env!("CARGO_BIN_EXE_sidecar-runner"))
         .arg("python")
         .arg(format!("{PYTHON_DIR}/tests/check_stubs.py"))
-        .arg(format!("{PYTHON_DIR}/bareosfd.pyi"))
+        .arg(format!("{PYTHON_DIR}/{module}.pyi"))
         .output()
         .expect("runner starts");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -21,6 +20,17 @@ fn the_type_stubs_match_the_module() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains(", 0 problems"), "{stdout}");
+}
+
+#[test]
+fn the_type_stubs_match_the_module() {
+    check_stubs("bareosfd");
+}
+
+#[test]
+fn the_director_and_storage_daemon_stubs_match_their_modules() {
+    check_stubs("bareosdir");
+    check_stubs("bareossd");
 }
 
 #[test]

@@ -4,6 +4,8 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
+use crate::pymodule::{self, BRCS, JOB_MESSAGE_TYPES, Keys, Table};
+
 // The values the runner's Rust code uses itself (the tables below are what
 // Python sees; both follow fd-abi §3 and §7).
 pub const BRC_OK: i32 = 0;
@@ -49,44 +51,9 @@ pub mod var {
 /// File types that carry a restore object instead of file data.
 pub const OBJECT_TYPES: [i32; 3] = [25, 27, 28];
 
-type Table = (&'static str, &'static [(&'static str, i64)]);
-
 const INT_TABLES: &[Table] = &[
-    (
-        "bRCs",
-        &[
-            ("bRC_OK", 0),
-            ("bRC_Stop", 1),
-            ("bRC_Error", 2),
-            ("bRC_More", 3),
-            ("bRC_Term", 4),
-            ("bRC_Seen", 5),
-            ("bRC_Core", 6),
-            ("bRC_Skip", 7),
-            ("bRC_Cancel", 8),
-        ],
-    ),
-    (
-        "bJobMessageType",
-        &[
-            ("M_ABORT", 1),
-            ("M_DEBUG", 2),
-            ("M_FATAL", 3),
-            ("M_ERROR", 4),
-            ("M_WARNING", 5),
-            ("M_INFO", 6),
-            ("M_SAVED", 7),
-            ("M_NOTSAVED", 8),
-            ("M_SKIPPED", 9),
-            ("M_MOUNT", 10),
-            ("M_ERROR_TERM", 11),
-            ("M_TERM", 12),
-            ("M_RESTORED", 13),
-            ("M_SECURITY", 14),
-            ("M_ALERT", 15),
-            ("M_VOLMGMT", 16),
-        ],
-    ),
+    BRCS,
+    JOB_MESSAGE_TYPES,
     (
         "bVariable",
         &[
@@ -214,20 +181,10 @@ const LEVELS: &[(&str, &str)] = &[
 /// Adds every constant and dict to the module.
 pub fn add_all(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    for (dict_name, entries) in INT_TABLES {
-        let dict = PyDict::new(py);
-        for (name, value) in *entries {
-            m.add(*name, *value)?;
-            dict.set_item(PyBytes::new(py, name.as_bytes()), *value)?;
-        }
-        m.add(*dict_name, dict)?;
+    for table in INT_TABLES {
+        pymodule::add(m, Keys::Bytes, *table)?;
     }
-    let events = PyDict::new(py);
-    for (name, value) in sidecar_proto::events::fd::ALL {
-        m.add(*name, *value)?;
-        events.set_item(PyBytes::new(py, name.as_bytes()), *value)?;
-    }
-    m.add("bEventType", events)?;
+    pymodule::add_events(m, Keys::Bytes, "bEventType", sidecar_proto::events::fd::ALL)?;
     let dict = PyDict::new(py);
     for (name, value) in LEVELS {
         m.add(*name, *value)?;

@@ -8,74 +8,20 @@
 //! them here to keep that observable behaviour. `GetValue`, `DebugMessage`,
 //! `JobMessage` and `GetInstanceCount` raise plain `TypeError`s.
 
-use pyo3::exceptions::{PyRuntimeError, PySystemError, PyTypeError};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyFrozenSet, PySequence, PyString, PyTuple};
-use sidecar_proto::{CallbackReply, callback, callback_reply, set_value as sv};
+use sidecar_proto::{callback, callback_reply, set_value as sv};
 
 use super::attr;
 use super::constants::{BRC_ERROR, BRC_OK, var};
 use super::packets::{SavePacket, StatPacket};
 use super::state;
 use crate::core::{self, CoreError};
+use crate::pymodule::{arity, call, call_rc, check_core, core_error, system_error};
 
 /// Prefix of every message a plugin sends through `bareosfd`.
 const PREFIX: &str = "python3-fd-mod: ";
-
-fn core_error(e: CoreError) -> PyErr {
-    PyRuntimeError::new_err(e.to_string())
-}
-
-/// Fails like python3-fd when there is no daemon or no call in progress.
-fn check_core() -> PyResult<()> {
-    core::check().map_err(core_error)
-}
-
-/// Runs one core function with the GIL released.
-fn call(py: Python<'_>, kind: callback::Kind) -> PyResult<CallbackReply> {
-    py.allow_threads(|| core::call(kind)).map_err(core_error)
-}
-
-fn call_rc(py: Python<'_>, kind: callback::Kind) -> PyResult<i32> {
-    Ok(call(py, kind)?.rc)
-}
-
-/// What CPython raises when a builtin returns a value with an exception set.
-fn system_error(py: Python<'_>, name: &str, cause: PyErr) -> PyErr {
-    let e = PySystemError::new_err(format!(
-        "<built-in function {name}> returned a result with an exception set"
-    ));
-    e.set_cause(py, Some(cause));
-    e
-}
-
-/// Positional arguments of a `METH_VARARGS` function with `min..=max` of them.
-fn arity<'py>(
-    args: &Bound<'py, PyTuple>,
-    name: &str,
-    min: usize,
-    max: usize,
-) -> PyResult<Vec<Bound<'py, PyAny>>> {
-    let n = args.len();
-    if n < min || n > max {
-        let what = if min == max {
-            format!("exactly {max}")
-        } else if n < min {
-            format!("at least {min}")
-        } else {
-            format!("at most {max}")
-        };
-        let s = if (if n < min { min } else { max }) == 1 {
-            ""
-        } else {
-            "s"
-        };
-        return Err(PyTypeError::new_err(format!(
-            "{name}() takes {what} argument{s} ({n} given)"
-        )));
-    }
-    Ok(args.iter().collect())
-}
 
 /// `z` format: `str` or `None`, as UTF-8 bytes.
 fn str_or_none(v: Option<&Bound<'_, PyAny>>, pos: usize) -> PyResult<Option<Vec<u8>>> {

@@ -3,7 +3,7 @@
 //! classes and the protocol messages that the dispatcher uses around each
 //! Python entry point.
 
-mod attr;
+pub(crate) mod attr;
 pub mod constants;
 mod functions;
 mod packets;
@@ -26,6 +26,7 @@ use packets::FLAG_BYTES;
 
 #[pymodule]
 fn bareosfd(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    crate::daemon::check_import(crate::daemon::Daemon::Fd)?;
     let py = m.py();
     functions::add_all(m)?;
     constants::add_all(m)?;

@@ -7,14 +7,14 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sidecar_proto as pb;
 
-/// Runs `f` with the GIL; `bareosfd` is registered before the first
-/// interpreter start of the test binary. Other unit tests that need Python
+/// Runs `f` with the GIL; the built-in modules are registered before the
+/// first interpreter start of the test binary. Other unit tests that need Python
 /// should start it through this helper too: registering after the start is
 /// impossible.
 pub(crate) fn with_py<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> R {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
-        super::register();
+        crate::daemon::register_modules();
         pyo3::prepare_freethreaded_python();
     });
     Python::with_gil(f)
@@ -31,7 +31,7 @@ fn namespace(py: Python<'_>) -> Bound<'_, PyDict> {
     g
 }
 
-fn run_in(py: Python<'_>, g: &Bound<'_, PyDict>, code: &str) {
+pub(crate) fn run_in(py: Python<'_>, g: &Bound<'_, PyDict>, code: &str) {
     let code = CString::new(code).expect("no NUL in test code");
     if let Err(e) = py.run(&code, Some(g), None) {
         let tb = e
