@@ -4,19 +4,7 @@
 //! `ALL`, the names Python sees (`bEventJobStart`, `bDirEventJobStart`,
 //! `bsdEventJobStart`), in number order.
 
-macro_rules! events {
-    ($(#[$doc:meta])* $module:ident, $python_prefix:literal, { $($name:ident = $n:literal),* $(,)? }) => {
-        $(#[$doc])*
-        #[allow(non_upper_case_globals)]
-        pub mod $module {
-            $( pub const $name: u32 = $n; )*
-            /// Every event with its Python name, in number order.
-            pub const ALL: &[(&str, u32)] = &[ $( (concat!($python_prefix, stringify!($name)), $n) ),* ];
-        }
-    };
-}
-
-events!(
+crate::numbered!(u32,
     /// `bEventType` of the file daemon (fd-abi §7.1), interface version 10.
     fd, "bEvent", {
         JobStart = 1, JobEnd = 2, StartBackupJob = 3, EndBackupJob = 4,
@@ -31,7 +19,7 @@ events!(
     }
 );
 
-events!(
+crate::numbered!(u32,
     /// `bDirEventType` of the director (dir-sd-api §2.3), interface version 4
     /// (`Recyle` is spelled as in Bareos).
     dir, "bDirEvent", {
@@ -41,7 +29,7 @@ events!(
     }
 );
 
-events!(
+crate::numbered!(u32,
     /// `bSdEventType` of the storage daemon (dir-sd-api §3.3), interface
     /// version 4; Python spells them `bsdEvent…`.
     sd, "bsdEvent", {

@@ -40,7 +40,24 @@ pub mod fds {
     pub const INHERITED: std::ops::Range<RawFd> = SESSION..CANCEL + 1;
 }
 
+/// A module of named numbers of a plugin ABI: a constant per name (the
+/// short name the Rust code uses) and `ALL`, every one with the name Python
+/// sees (`prefix` + name), in number order.
+#[macro_export]
+macro_rules! numbered {
+    ($ty:ty, $(#[$doc:meta])* $module:ident, $python_prefix:literal, { $($name:ident = $n:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[allow(non_upper_case_globals)]
+        pub mod $module {
+            $( pub const $name: $ty = $n; )*
+            /// Every one with its Python name, in number order.
+            pub const ALL: &[(&str, $ty)] = &[ $( (concat!($python_prefix, stringify!($name)), $n) ),* ];
+        }
+    };
+}
+
 pub mod area;
 pub mod events;
 pub mod fdpass;
 pub mod frames;
+pub mod variables;

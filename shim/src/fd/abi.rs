@@ -200,32 +200,8 @@ pub mod event {
     pub const MAX: u32 = sidecar_proto::events::FD_MAX;
 }
 
-/// bVariable numbers (ABI §7.3).
-pub mod var {
-    pub const JobId: i32 = 1;
-    pub const FDName: i32 = 2;
-    pub const Level: i32 = 3;
-    pub const Type: i32 = 4;
-    pub const Client: i32 = 5;
-    pub const JobName: i32 = 6;
-    pub const JobStatus: i32 = 7;
-    pub const SinceTime: i32 = 8;
-    pub const Accurate: i32 = 9;
-    pub const FileSeen: i32 = 10;
-    pub const VssClient: i32 = 11;
-    pub const WorkingDir: i32 = 12;
-    pub const Where: i32 = 13;
-    pub const RegexWhere: i32 = 14;
-    pub const ExePath: i32 = 15;
-    pub const Version: i32 = 16;
-    pub const DistName: i32 = 17;
-    pub const PrevJobName: i32 = 18;
-    pub const PrefixLinks: i32 = 19;
-    pub const CheckChanges: i32 = 20;
-    pub const UsedConfig: i32 = 21;
-    pub const PluginPath: i32 = 22;
-    pub const AccurateOptions: i32 = 23;
-}
+/// bVariable numbers (ABI §7.3), defined once for shim and runner in proto.
+pub use sidecar_proto::variables::fd as var;
 
 /// File types FT_* (ABI §7.4).
 pub mod ft {

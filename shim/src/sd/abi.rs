@@ -28,25 +28,8 @@ pub struct SdCoreFunctions {
     pub FreeRecord: *mut c_void,
 }
 
-/// `bsdrVariable` (dir-sd-api §3.4).
-pub mod var {
-    pub const Job: i32 = 1;
-    pub const Level: i32 = 2;
-    pub const Type: i32 = 3;
-    pub const JobId: i32 = 4;
-    pub const Client: i32 = 5;
-    pub const Pool: i32 = 6;
-    pub const PoolType: i32 = 7;
-    pub const Storage: i32 = 8;
-    pub const MediaType: i32 = 9;
-    pub const JobName: i32 = 10;
-    pub const JobStatus: i32 = 11;
-    pub const VolumeName: i32 = 12;
-    pub const JobErrors: i32 = 13;
-    pub const JobFiles: i32 = 14;
-    pub const JobBytes: i32 = 15;
-    pub const PluginDir: i32 = 16;
-}
+/// `bsdrVariable` (dir-sd-api §3.4), defined once in proto.
+pub use sidecar_proto::variables::sd as var;
 
 #[cfg(test)]
 mod tests {

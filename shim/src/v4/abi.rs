@@ -31,15 +31,9 @@ unsafe impl Sync for PluginFunctions {}
 
 pub use crate::ffi::core::ValueType;
 
-/// The variables a plugin may set, the same in both daemons
-/// (`bwDirVariable`, `bsdwVariable`; dir-sd-api §2.5, §3.5).
-#[allow(non_upper_case_globals)]
-pub mod wvar {
-    pub const JobReport: i32 = 1;
-    pub const VolumeName: i32 = 2;
-    pub const Priority: i32 = 3;
-    pub const JobLevel: i32 = 4;
-}
+/// The variables a plugin may set, the same numbers in both daemons
+/// (dir-sd-api §2.5, §3.5), defined once in proto.
+pub use sidecar_proto::variables::dir_write as wvar;
 
 #[cfg(test)]
 mod tests {
