@@ -57,7 +57,10 @@ macro_rules! numbered {
 }
 
 pub mod area;
+mod daemon;
 pub mod events;
 pub mod fdpass;
 pub mod frames;
+
+pub use daemon::Daemon;
 pub mod variables;

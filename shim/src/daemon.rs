@@ -4,32 +4,16 @@
 use sidecar_proto::{Callback, CallbackReply, Log};
 
 /// Which Bareos daemon the shim serves, decided in loadPlugin from the
-/// core's function table (`lib.rs`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Daemon {
-    Fd,
-    Dir,
-    Sd,
-}
+/// core's function table (`load`).
+pub use sidecar_proto::Daemon;
 
-impl Daemon {
-    /// As the runner's handshake names it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Daemon::Fd => "fd",
-            Daemon::Dir => "dir",
-            Daemon::Sd => "sd",
-        }
-    }
-
-    /// Prefix of every message the shim itself writes to the job log, so
-    /// admins see who speaks.
-    pub fn prefix(self) -> &'static str {
-        match self {
-            Daemon::Fd => "python3-fd (sidecar): ",
-            Daemon::Dir => "python3-dir (sidecar): ",
-            Daemon::Sd => "python3-sd (sidecar): ",
-        }
+/// Prefix of every message the shim itself writes to the job log, so
+/// admins see who speaks.
+pub fn prefix(daemon: Daemon) -> &'static str {
+    match daemon {
+        Daemon::Fd => "python3-fd (sidecar): ",
+        Daemon::Dir => "python3-dir (sidecar): ",
+        Daemon::Sd => "python3-sd (sidecar): ",
     }
 }
 
@@ -48,7 +32,7 @@ pub trait DaemonCore: CoreHandler {
 
     /// A message of the shim's own, with the daemon's prefix.
     fn shim_message(&self, msg_type: i32, text: &str) {
-        let text = format!("{}{text}\n", self.daemon().prefix());
+        let text = format!("{}{text}\n", prefix(self.daemon()));
         self.job_message(msg_type, text.as_bytes());
     }
 }

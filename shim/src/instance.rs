@@ -268,7 +268,7 @@ impl Instance {
             10,
             format!(
                 "{}runner pid {} started (daemon pid {}), {}, config {}, handshake after {:.1} ms\n",
-                self.daemon.prefix(),
+                crate::daemon::prefix(self.daemon),
                 session.pid(),
                 std::process::id(),
                 config.runner.display(),
@@ -281,7 +281,7 @@ impl Instance {
             50,
             format!(
                 "{}runner limits: {limits_summary}; plugin string for the runner: {}\n",
-                self.daemon.prefix(),
+                crate::daemon::prefix(self.daemon),
                 command.map_or_else(String::new, |c| options::redact(&c.stripped))
             )
             .as_bytes(),

@@ -25,28 +25,8 @@ pub const FT_NOCHG: i32 = 10;
 pub const FT_DIRNOCHG: i32 = 11;
 pub const FT_DIRBEGIN: i32 = 18;
 
-pub mod var {
-    pub const JOB_ID: i32 = 1;
-    pub const FD_NAME: i32 = 2;
-    pub const LEVEL: i32 = 3;
-    pub const TYPE: i32 = 4;
-    pub const CLIENT: i32 = 5;
-    pub const JOB_NAME: i32 = 6;
-    pub const JOB_STATUS: i32 = 7;
-    pub const SINCE_TIME: i32 = 8;
-    pub const ACCURATE: i32 = 9;
-    pub const FILE_SEEN: i32 = 10;
-    pub const WORKING_DIR: i32 = 12;
-    pub const WHERE: i32 = 13;
-    pub const REGEX_WHERE: i32 = 14;
-    pub const EXE_PATH: i32 = 15;
-    pub const VERSION: i32 = 16;
-    pub const PREV_JOB_NAME: i32 = 18;
-    pub const PREFIX_LINKS: i32 = 19;
-    pub const CHECK_CHANGES: i32 = 20;
-    pub const USED_CONFIG: i32 = 21;
-    pub const ACCURATE_OPTIONS: i32 = 23;
-}
+/// The variable numbers, shared with the shim.
+pub use sidecar_proto::variables::fd as var;
 
 /// File types that carry a restore object instead of file data.
 pub const OBJECT_TYPES: [i32; 3] = [25, 27, 28];
@@ -54,33 +34,6 @@ pub const OBJECT_TYPES: [i32; 3] = [25, 27, 28];
 const INT_TABLES: &[Table] = &[
     BRCS,
     JOB_MESSAGE_TYPES,
-    (
-        "bVariable",
-        &[
-            ("bVarJobId", 1),
-            ("bVarFDName", 2),
-            ("bVarLevel", 3),
-            ("bVarType", 4),
-            ("bVarClient", 5),
-            ("bVarJobName", 6),
-            ("bVarJobStatus", 7),
-            ("bVarSinceTime", 8),
-            ("bVarAccurate", 9),
-            ("bVarFileSeen", 10),
-            ("bVarVssClient", 11),
-            ("bVarWorkingDir", 12),
-            ("bVarWhere", 13),
-            ("bVarRegexWhere", 14),
-            ("bVarExePath", 15),
-            ("bVarVersion", 16),
-            ("bVarDistName", 17),
-            ("bVarPrevJobName", 18),
-            ("bVarPrefixLinks", 19),
-            ("bVarCheckChanges", 20),
-            ("bVarUsedConfig", 21),
-            ("bVarAccurateOptions", 23),
-        ],
-    ),
     (
         "bAccurateOption",
         &[
@@ -184,7 +137,14 @@ pub fn add_all(m: &Bound<'_, PyModule>) -> PyResult<()> {
     for table in INT_TABLES {
         pymodule::add(m, Keys::Bytes, *table)?;
     }
-    pymodule::add_events(m, Keys::Bytes, "bEventType", sidecar_proto::events::fd::ALL)?;
+    pymodule::add_numbers(m, Keys::Bytes, "bEventType", sidecar_proto::events::fd::ALL)?;
+    // python3-fd shows every variable but bVarPluginPath.
+    let variables: Vec<(&str, i32)> = sidecar_proto::variables::fd::ALL
+        .iter()
+        .copied()
+        .filter(|&(_, n)| n != var::PluginPath)
+        .collect();
+    pymodule::add_numbers(m, Keys::Bytes, "bVariable", &variables)?;
     let dict = PyDict::new(py);
     for (name, value) in LEVELS {
         m.add(*name, *value)?;

@@ -67,24 +67,21 @@ pub(super) enum Shape {
 /// Which variables `GetValue` asks the core about, and how it shows them.
 pub(super) fn shape(v: i32) -> Option<Shape> {
     Some(match v {
-        var::JOB_ID
-        | var::LEVEL
-        | var::TYPE
-        | var::JOB_STATUS
-        | var::ACCURATE
-        | var::PREFIX_LINKS => Shape::Int,
-        var::FD_NAME
-        | var::CLIENT
-        | var::JOB_NAME
-        | var::WORKING_DIR
-        | var::WHERE
-        | var::REGEX_WHERE
-        | var::EXE_PATH
-        | var::VERSION
-        | var::PREV_JOB_NAME
-        | var::USED_CONFIG => Shape::Str,
-        var::CHECK_CHANGES => Shape::Bool,
-        var::ACCURATE_OPTIONS => Shape::BitSet,
+        var::JobId | var::Level | var::Type | var::JobStatus | var::Accurate | var::PrefixLinks => {
+            Shape::Int
+        }
+        var::FDName
+        | var::Client
+        | var::JobName
+        | var::WorkingDir
+        | var::Where
+        | var::RegexWhere
+        | var::ExePath
+        | var::Version
+        | var::PrevJobName
+        | var::UsedConfig => Shape::Str,
+        var::CheckChanges => Shape::Bool,
+        var::AccurateOptions => Shape::BitSet,
         _ => return None,
     })
 }
@@ -117,7 +114,7 @@ pub(super) fn present(
 #[pyo3(name = "GetValue", signature = (var, /))]
 pub fn get_value(py: Python<'_>, var: i32) -> PyResult<PyObject> {
     check_core()?;
-    if var == var::SINCE_TIME {
+    if var == var::SinceTime {
         return Ok(state::since().into_pyobject(py)?.into_any().unbind());
     }
     match shape(var) {
@@ -145,11 +142,11 @@ pub fn set_value(py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<i32> {
     let value = &a[1];
     check_core()?;
     match v {
-        var::SINCE_TIME => {
+        var::SinceTime => {
             state::set_since(value.extract().map_err(sys)?);
             Ok(BRC_OK)
         }
-        var::CHECK_CHANGES => {
+        var::CheckChanges => {
             let on = value.is(pyo3::types::PyBool::new(py, true));
             state::set_check_changes(on);
             call_rc(
@@ -160,7 +157,7 @@ pub fn set_value(py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<i32> {
                 }),
             )
         }
-        var::FILE_SEEN => {
+        var::FileSeen => {
             let name = str_arg(value, 2, "str").map_err(sys)?;
             call_rc(
                 py,

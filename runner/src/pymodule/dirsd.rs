@@ -21,7 +21,7 @@ use pyo3::types::{PyString, PyTuple};
 use sidecar_proto::{SetValue, callback, callback_reply, set_value};
 
 use super::{
-    BRCS, JOB_MESSAGE_TYPES, Keys, Table, add, add_events, arity, call, call_rc, check_attached,
+    BRCS, JOB_MESSAGE_TYPES, Keys, add, add_numbers, arity, call, call_rc, check_attached,
     check_core, int_arg, str_or_none_arg, system_error,
 };
 use crate::bareosfd::constants::{BRC_ERROR, BRC_OK};
@@ -59,9 +59,9 @@ pub(crate) struct Surface {
     pub write: WriteVariables,
     /// The events Python may register.
     pub events: RangeInclusive<i32>,
-    /// The read and write variable tables.
-    pub variables: Table,
-    pub write_variables: Table,
+    /// The read and write variable dicts' names and `sidecar_proto::variables`' tables.
+    pub variables: (&'static str, &'static [(&'static str, i32)]),
+    pub write_variables: (&'static str, &'static [(&'static str, i32)]),
     /// The event dict's name and `sidecar_proto::events`' table.
     pub event_table: (&'static str, &'static [(&'static str, u32)]),
 }
@@ -75,16 +75,14 @@ pub(crate) fn init(
 ) -> PyResult<()> {
     daemon::check_import(surface.daemon)?;
     add_functions(m)?;
-    for table in [
-        JOB_MESSAGE_TYPES,
-        BRCS,
-        surface.variables,
-        surface.write_variables,
-    ] {
+    for table in [JOB_MESSAGE_TYPES, BRCS] {
         add(m, Keys::Str, table)?;
     }
+    for (name, entries) in [surface.variables, surface.write_variables] {
+        add_numbers(m, Keys::Str, name, entries)?;
+    }
     let (name, events) = surface.event_table;
-    add_events(m, Keys::Str, name, events)?;
+    add_numbers(m, Keys::Str, name, events)?;
     m.setattr("__doc__", surface.doc)?;
     Ok(())
 }

@@ -20,21 +20,6 @@ use crate::core::{self, CoreError};
 /// A named table of constants: the dict's name and its entries in order.
 pub(crate) type Table = (&'static str, &'static [(&'static str, i64)]);
 
-/// Defines named numbers once, as Rust constants (`$module::$name`) and as
-/// the table Python sees (`$module::ALL`, names with `$prefix`, in order).
-macro_rules! named_numbers {
-    ($(#[$doc:meta])* $module:ident, $prefix:literal, { $($name:ident = $n:literal),* $(,)? }) => {
-        $(#[$doc])*
-        #[allow(non_upper_case_globals, dead_code)]
-        pub mod $module {
-            $( pub const $name: i32 = $n; )*
-            /// Every entry with its Python name, in order.
-            pub const ALL: &[(&str, i64)] = &[ $( (concat!($prefix, stringify!($name)), $n) ),* ];
-        }
-    };
-}
-pub(crate) use named_numbers;
-
 /// `bRCs` (all daemons).
 pub(crate) const BRCS: Table = (
     "bRCs",
@@ -107,19 +92,14 @@ pub(crate) fn add(m: &Bound<'_, PyModule>, keys: Keys, table: Table) -> PyResult
     add_table(m, keys, table.0, table.1.iter().copied())
 }
 
-/// [`add_table`] for one of `sidecar_proto::events`' tables.
-pub(crate) fn add_events(
+/// [`add_table`] for one of `sidecar_proto`'s tables (events, variables).
+pub(crate) fn add_numbers<T: Copy + Into<i64>>(
     m: &Bound<'_, PyModule>,
     keys: Keys,
     name: &str,
-    events: &[(&str, u32)],
+    entries: &[(&str, T)],
 ) -> PyResult<()> {
-    add_table(
-        m,
-        keys,
-        name,
-        events.iter().map(|&(n, v)| (n, i64::from(v))),
-    )
+    add_table(m, keys, name, entries.iter().map(|&(n, v)| (n, v.into())))
 }
 
 pub(crate) fn core_error(e: CoreError) -> PyErr {
