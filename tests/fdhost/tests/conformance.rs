@@ -106,7 +106,12 @@ fn new_plugin_registers_python3_fd_events_and_the_cancel() {
         })
         .collect();
     events.sort();
-    assert_eq!(events, [1, 9, 10, 11, 12, 13, 14, 15, 17, 20], "{}", run.all());
+    assert_eq!(
+        events,
+        [1, 9, 10, 11, 12, 13, 14, 15, 17, 20],
+        "{}",
+        run.all()
+    );
 }
 
 /// #35: in a restore the module is loaded at bEventRestoreCommand, so a

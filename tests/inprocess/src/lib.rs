@@ -99,7 +99,8 @@ impl Backend for InProcess {
     }
 
     fn receive_fd(&self, token: u64) -> Result<OwnedFd, Error> {
-        link::take_fd(token).ok_or_else(|| Error::Protocol(format!("no descriptor for token {token}")))
+        link::take_fd(token)
+            .ok_or_else(|| Error::Protocol(format!("no descriptor for token {token}")))
     }
 
     fn close(mut self: Box<Self>, _core: &mut dyn CoreHandler) -> Option<String> {
