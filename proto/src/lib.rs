@@ -56,6 +56,11 @@ macro_rules! numbered {
     };
 }
 
+/// The signal the shim sends a runner whose plugin does not return, before
+/// stopping it: the runner answers with the Python stack of every thread
+/// on its stderr, which the job's failure message then carries.
+pub const STACK_DUMP_SIGNAL: i32 = nix::libc::SIGUSR1;
+
 pub mod area;
 mod daemon;
 pub mod events;

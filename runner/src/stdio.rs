@@ -98,8 +98,20 @@ pub fn capture(py: Python<'_>) -> PyResult<()> {
         )?;
         sys.setattr(name, writer)?;
     }
-    py.import("faulthandler")?
-        .call_method1("enable", (sys.getattr("__stderr__")?,))?;
+    let faulthandler = py.import("faulthandler")?;
+    let stderr = sys.getattr("__stderr__")?;
+    faulthandler.call_method1("enable", (&stderr,))?;
+    // The shim's request for every thread's stack when the plugin does not
+    // return (a deadline, a cancel): written from the signal handler, so it
+    // works while the plugin is stuck in C code or holds the GIL.
+    let kwargs = pyo3::types::PyDict::new(py);
+    kwargs.set_item("file", &stderr)?;
+    kwargs.set_item("all_threads", true)?;
+    faulthandler.call_method(
+        "register",
+        (sidecar_proto::STACK_DUMP_SIGNAL,),
+        Some(&kwargs),
+    )?;
     Ok(())
 }
 

@@ -6,10 +6,16 @@
 //! `<plugin dir>/sidecar/sidecar-runner`, which keeps an installation
 //! relocatable.
 //!
-//! The environment variable `BAREOS_SIDECAR_CONFIG` (of the daemon) names
-//! another file to read instead. The runner's limits and sandbox (`[limits]`,
-//! `[[plugin]]`, `cgroup`; see `limits`) are in the same file, or in the one
-//! its `limits_file` key names.
+//! The file is the first of (`Config::search`):
+//! 1. the one the daemon's environment variable `BAREOS_SIDECAR_CONFIG`
+//!    names (it must exist);
+//! 2. `sidecar.toml` beside the shim;
+//! 3. `/etc/bareos/sidecar.toml` (where the Debian package puts it).
+//!
+//! Relative paths in it are relative to the plugin directory, wherever the
+//! file is. The runner's limits and sandbox (`[limits]`, `[[plugin]]`,
+//! `cgroup`; see `limits`) are in the same file, or in the one its
+//! `limits_file` key names.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -29,6 +35,10 @@ const MAX_BUSY_WAIT_US: u32 = 10_000;
 
 /// The daemon's environment variable that names the configuration file.
 pub const CONFIG_ENV: &str = "BAREOS_SIDECAR_CONFIG";
+
+/// The system-wide configuration file, read when there is none beside the
+/// shim.
+pub const SYSTEM_CONFIG: &str = "/etc/bareos/sidecar.toml";
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -111,10 +121,28 @@ impl Config {
     pub fn load() -> Result<Config, String> {
         let dir =
             crate::ffi::location::shim_dir().ok_or("cannot determine the shim's own directory")?;
-        match std::env::var_os(CONFIG_ENV).filter(|v| !v.is_empty()) {
-            Some(path) => Self::load_file(&dir, &dir.join(path), true),
-            None => Self::load_from(&dir),
+        let env = std::env::var_os(CONFIG_ENV).filter(|v| !v.is_empty());
+        Self::search(
+            &dir,
+            env.as_deref().map(Path::new),
+            Path::new(SYSTEM_CONFIG),
+        )
+    }
+
+    /// The configuration for the plugin directory `dir`, from the first of:
+    /// the file `named` (by `BAREOS_SIDECAR_CONFIG`; relative: to `dir`;
+    /// must exist), `sidecar.toml` in `dir`, the file `system`; the
+    /// defaults when neither of the last two exists. A file that exists but
+    /// cannot be read or parsed is an error, never skipped.
+    pub fn search(dir: &Path, named: Option<&Path>, system: &Path) -> Result<Config, String> {
+        if let Some(path) = named {
+            return Self::load_file(dir, &dir.join(path), true);
         }
+        let beside = Self::load_from(dir)?;
+        if beside.source.is_some() {
+            return Ok(beside);
+        }
+        Self::load_file(dir, system, false)
     }
 
     /// Reads `sidecar.toml` in `dir` if it exists; relative runner paths are
@@ -233,6 +261,46 @@ mod tests {
         assert!(c.source.is_none());
         assert_eq!(c.deadlines.file, 600.0);
         assert_eq!(c.busy_wait, Duration::from_micros(50));
+    }
+
+    #[test]
+    fn search_order_env_then_beside_then_system() {
+        let dir = scratch("search");
+        let etc = scratch("search-etc");
+        let system = etc.join("sidecar.toml");
+        let named = etc.join("named.toml");
+        // Nothing anywhere: the defaults.
+        let c = Config::search(&dir, None, &system).unwrap();
+        assert!(c.source.is_none());
+        assert_eq!(c.runner, dir.join("sidecar/sidecar-runner"));
+        // Only the system file.
+        std::fs::write(&system, "runner = \"system-runner\"\n").unwrap();
+        let c = Config::search(&dir, None, &system).unwrap();
+        assert_eq!(c.source.as_deref(), Some(system.as_path()));
+        // Relative paths stay relative to the plugin directory.
+        assert_eq!(c.runner, dir.join("system-runner"));
+        // The file beside the shim wins over the system file.
+        std::fs::write(dir.join(CONFIG_FILE), "runner = \"/beside\"\n").unwrap();
+        let c = Config::search(&dir, None, &system).unwrap();
+        assert_eq!(c.source, Some(dir.join(CONFIG_FILE)));
+        assert_eq!(c.runner, PathBuf::from("/beside"));
+        // The environment variable wins over both, and must name a file.
+        std::fs::write(&named, "runner = \"/named\"\n").unwrap();
+        let c = Config::search(&dir, Some(&named), &system).unwrap();
+        assert_eq!(c.source.as_deref(), Some(named.as_path()));
+        assert_eq!(c.runner, PathBuf::from("/named"));
+        let e = Config::search(&dir, Some(&etc.join("missing.toml")), &system).unwrap_err();
+        assert!(e.contains("missing.toml"), "{e}");
+        // A broken file is an error, not a reason to look further.
+        std::fs::write(dir.join(CONFIG_FILE), "runer = 1\n").unwrap();
+        let e = Config::search(&dir, None, &system).unwrap_err();
+        assert!(e.contains("runer"), "{e}");
+        std::fs::remove_file(dir.join(CONFIG_FILE)).unwrap();
+        std::fs::write(&system, "[deadlines]\nio = \"soon\"\n").unwrap();
+        let e = Config::search(&dir, None, &system).unwrap_err();
+        assert!(e.starts_with(&system.display().to_string()), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
+        std::fs::remove_dir_all(etc).unwrap();
     }
 
     #[test]

@@ -47,8 +47,12 @@ const LIVENESS_TIMEOUT: Duration = Duration::from_secs(10);
 /// takes over.
 const QUICK_WINDOW: Duration = Duration::from_millis(20);
 
-/// How much of the runner's own stdout/stderr to keep for crash reports.
-const OUTPUT_TAIL_BYTES: usize = 4096;
+/// How much of the runner's own stdout/stderr to keep for crash reports
+/// (room for the stacks of a few threads).
+const OUTPUT_TAIL_BYTES: usize = 8192;
+
+/// How long a runner that is to be stopped gets to print its stacks.
+const STACK_DUMP_WAIT: Duration = Duration::from_millis(300);
 
 pub struct Session {
     /// The control stream.
@@ -407,6 +411,9 @@ impl Session {
         let status = match self.process.wait_for(Duration::from_millis(500)) {
             Some(s) => self.process.explain(s),
             None => {
+                // Alive but not answering: first the line the plugin is
+                // stuck on (every thread's Python stack, on its output).
+                self.process.dump_stacks(STACK_DUMP_WAIT);
                 let s = self.process.terminate();
                 let how = s
                     .map(process::describe)

@@ -139,6 +139,20 @@ impl RunnerProcess {
     }
 
     /// Ends the runner: SIGTERM, a grace period, then SIGKILL; reaps it.
+    /// Asks a runner that is alive to print every thread's Python stack
+    /// (`sidecar_proto::STACK_DUMP_SIGNAL`), and gives it `wait` to do so.
+    pub fn dump_stacks(&mut self, wait: Duration) {
+        if self.wait_for(Duration::ZERO).is_some() {
+            return;
+        }
+        let pid = Pid::from_raw(self.child.id() as i32);
+        if let Ok(signal) = Signal::try_from(sidecar_proto::STACK_DUMP_SIGNAL)
+            && kill(pid, signal).is_ok()
+        {
+            std::thread::sleep(wait);
+        }
+    }
+
     pub fn terminate(&mut self) -> Option<ExitStatus> {
         if self.wait_for(Duration::ZERO).is_some() {
             return self.status;

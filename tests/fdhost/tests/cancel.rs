@@ -53,6 +53,12 @@ fn a_cancel_ends_a_hung_job_whose_plugin_did_not_register_it() {
         b.all()
     );
     assert!(!b.stdout.contains("cancel handler:"), "{}", b.all());
+    // Where the plugin hung, from its stack.
+    assert!(
+        b.stdout.contains("cancel_handler.py\", line ") && b.stdout.contains(" in hang"),
+        "{}",
+        b.all()
+    );
     assert_runner_gone(&b);
 }
 

@@ -220,16 +220,36 @@ fn an_exception_in_every_restore_entry_point() {
     }
 }
 
+/// A plugin that does not return is stopped with the line it was stuck on:
+/// the Python stack of its thread, with the plugin's file, line and
+/// function, comes with the deadline's message.
 #[test]
 fn infinite_loop_hits_the_deadline() {
     let o = backup_fault("loop", "start_backup_file", "");
-    assert_isolated(&o, &["deadline", "start_backup_file"]);
+    assert_isolated(
+        &o,
+        &[
+            "deadline",
+            "start_backup_file",
+            "fault.py\", line ",
+            " in misbehave",
+            " in start_backup_file",
+        ],
+    );
 }
 
 #[test]
 fn deadlock_hits_the_deadline() {
     let o = backup_fault("deadlock", "plugin_io", "");
-    assert_isolated(&o, &["deadline", "plugin_io"]);
+    assert_isolated(
+        &o,
+        &[
+            "deadline",
+            "plugin_io",
+            "fault.py\", line ",
+            " in misbehave",
+        ],
+    );
 }
 
 #[test]
