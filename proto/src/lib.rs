@@ -62,6 +62,7 @@ macro_rules! numbered {
 pub const STACK_DUMP_SIGNAL: i32 = nix::libc::SIGUSR1;
 
 pub mod area;
+pub mod attach;
 mod daemon;
 pub mod events;
 pub mod fdpass;

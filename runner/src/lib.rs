@@ -21,5 +21,6 @@ mod hosting;
 pub mod interpreter;
 pub mod plugin;
 mod pymodule;
+pub mod serve;
 pub mod session;
 mod stdio;

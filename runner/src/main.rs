@@ -1,9 +1,11 @@
 //! `sidecar-runner`: hosts one Bareos Python plugin instance out of the
 //! daemon's process. Started by the shim with its session descriptors
-//! as fds 3 to 6 (see `session`); `sidecar-runner python [ARGS...]` is a Python
-//! interpreter with `bareosfd` built in, for testing plugins (`interpreter`).
+//! as fds 3 to 7 (see `session`); `sidecar-runner python [ARGS...]` is a Python
+//! interpreter with `bareosfd` built in, for testing plugins (`interpreter`);
+//! `sidecar-runner serve --socket PATH` waits for a daemon to attach
+//! (`serve`), for debugging.
 
-use sidecar_runner::{interpreter, session};
+use sidecar_runner::{interpreter, serve, session};
 
 fn main() -> std::process::ExitCode {
     let mut args = std::env::args_os();
@@ -12,6 +14,7 @@ fn main() -> std::process::ExitCode {
         Some(cmd) if cmd == "python" => {
             interpreter::main(std::iter::once(argv0).chain(args).collect())
         }
+        Some(cmd) if cmd == "serve" => serve::main(args),
         _ => session::main(),
     }
 }

@@ -53,6 +53,18 @@ pub struct Config {
     pub source: Option<PathBuf>,
     /// The runner's limits and sandbox (`limits`).
     pub limits: LimitsConfig,
+    /// Whether plugin strings may ask for debugging.
+    pub debug: Debug,
+}
+
+/// `[debug]`: debugging runs whatever the person at the other end types,
+/// and the plugin string comes from the director, so every debug key of a
+/// plugin string (`options::DEBUG_KEYS`) is refused unless the client's own
+/// configuration allows it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Debug {
+    pub allow: bool,
 }
 
 /// How long each kind of call may take before the runner counts as hung.
@@ -103,6 +115,7 @@ struct File {
     limits: Settings,
     plugin: Vec<Settings>,
     cgroup: Option<String>,
+    debug: Debug,
 }
 
 /// The limits part, in `sidecar.toml` or in its `limits_file`.
@@ -221,6 +234,7 @@ impl Config {
             plugin_dir: dir.to_path_buf(),
             source,
             limits,
+            debug: file.debug,
         })
     }
 }

@@ -49,7 +49,16 @@ pub struct State {
     deadlines: Deadlines,
     /// The file the job is at, so a failure message can name it.
     pub file: Option<String>,
+    /// The runner was started by hand and someone may be stepping through
+    /// the plugin: calls get [`ATTACHED_DEADLINE`].
+    attached: bool,
 }
+
+/// A call's deadline while a person debugs the plugin in an attached
+/// runner: long enough for a debugging session, still a deadline. Liveness
+/// pings still notice a runner that is gone, and a cancel still ends the
+/// job after its grace period.
+const ATTACHED_DEADLINE: Duration = Duration::from_secs(8 * 3600);
 
 pub enum Runner {
     NotStarted,
@@ -79,6 +88,7 @@ impl Instance {
                 fds: HashMap::new(),
                 deadlines: Deadlines::default(),
                 file: None,
+                attached: false,
             }),
             cancel: Mutex::new(None),
         }
@@ -183,7 +193,12 @@ impl Instance {
             Kind::Io => d.io,
             Kind::Shutdown => d.shutdown,
         };
-        match op(session.as_mut(), Deadlines::get(secs), core) {
+        let deadline = if state.attached {
+            ATTACHED_DEADLINE
+        } else {
+            Deadlines::get(secs)
+        };
+        match op(session.as_mut(), deadline, core) {
             Ok(result) => Some(result),
             Err(failure) => {
                 let Runner::Running(session) = std::mem::replace(&mut state.runner, Runner::Gone)
@@ -219,6 +234,25 @@ impl Instance {
             }
         };
         state.deadlines = config.deadlines.clone();
+        let debug_keys = command.map(Command::debug_keys).unwrap_or_default();
+        if !debug_keys.is_empty() && !config.debug.allow {
+            let keys: Vec<String> = debug_keys
+                .iter()
+                .map(|k| format!("{}{k}", options::PREFIX))
+                .collect();
+            core.shim_message(
+                msg::FATAL,
+                &format!(
+                    "{} refused: debugging is not allowed on this client (set [debug] allow = true in {})",
+                    keys.join(", "),
+                    config.source.as_ref().map_or_else(
+                        || "sidecar.toml beside the plugin or /etc/bareos/sidecar.toml".into(),
+                        |p| p.display().to_string()
+                    )
+                ),
+            );
+            return;
+        }
         if let Some(factory) = backend::factory() {
             // In-process hosting (the benchmark's python3-fd stand-in).
             match factory(&config.plugin_dir) {
@@ -251,9 +285,11 @@ impl Instance {
         }
         let limits_summary = launch.limits.summary();
         let started = std::time::Instant::now();
+        let attach = command.and_then(|c| c.value("attach")).map(std::path::Path::new);
         let session = match Session::start(
             &config,
             launch,
+            attach,
             self.daemon.name(),
             self.api_version,
             self.number,
@@ -264,14 +300,17 @@ impl Instance {
                 return;
             }
         };
+        let how = match attach {
+            Some(socket) => format!("attached at {}", socket.display()),
+            None => config.runner.display().to_string(),
+        };
         core.debug_message(
             10,
             format!(
-                "{}runner pid {} started (daemon pid {}), {}, config {}, handshake after {:.1} ms\n",
+                "{}runner pid {} started (daemon pid {}), {how}, config {}, handshake after {:.1} ms\n",
                 crate::daemon::prefix(self.daemon),
                 session.pid(),
                 std::process::id(),
-                config.runner.display(),
                 config.source.as_ref().map_or("defaults".into(), |p| p.display().to_string()),
                 started.elapsed().as_secs_f64() * 1000.0
             )
@@ -288,14 +327,25 @@ impl Instance {
         );
         // Which Python runs the plugin is the first thing to know when an
         // import fails, so it is in every job log, not only at debug level.
+        let started_by = match attach {
+            Some(socket) => format!(
+                " (started by hand, attached at {}; call deadlines are stretched to {})",
+                socket.display(),
+                crate::limits::format_duration(ATTACHED_DEADLINE)
+            ),
+            None => String::new(),
+        };
         core.shim_message(
             msg::INFO,
             &format!(
-                "plugin runs out of process in sidecar-runner pid {} with Python {}",
+                "plugin runs out of process in sidecar-runner pid {}{started_by} with Python {}",
                 session.pid(),
                 session.python_version()
             ),
         );
+        if attach.is_some() {
+            state.attached = true;
+        }
         self.set_canceller(Some(session.canceller()));
         state.runner = Runner::Running(Box::new(session));
         self.bring_up(state, core);

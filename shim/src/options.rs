@@ -16,6 +16,11 @@ use crate::limits::{
 
 pub use crate::limits::{OPTION_PREFIX as PREFIX, STRING_KEYS};
 
+/// The `sidecar.*` keys that debug a plugin; each needs the client's own
+/// configuration to allow debugging (`[debug] allow = true`), because the
+/// plugin string comes from the director.
+pub const DEBUG_KEYS: [&str; 1] = ["attach"];
+
 /// A plugin string with the shim's options taken out.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Command {
@@ -32,6 +37,23 @@ pub struct Command {
 }
 
 impl Command {
+    /// The last value of `sidecar.<key>`, if the string has one.
+    pub fn value(&self, key: &str) -> Option<&str> {
+        self.keys
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The debug keys the string uses, in [`DEBUG_KEYS`] order.
+    pub fn debug_keys(&self) -> Vec<&'static str> {
+        DEBUG_KEYS
+            .into_iter()
+            .filter(|k| self.value(k).is_some())
+            .collect()
+    }
+
     /// What the string says about the runner's limits.
     pub fn overrides(&self) -> Overrides<'_> {
         Overrides {
@@ -117,8 +139,14 @@ fn check_key(name: &str, value: &str) -> Result<(), String> {
         "nice" => parse_nice(value).map(drop),
         "ionice" => parse_ionice(value).map(drop),
         "sandbox" => parse_switch(value).map(drop),
+        "attach" if value.starts_with('/') => Ok(()),
+        "attach" => Err(format!("{value:?} is not an absolute path of a unix socket")),
         _ => {
-            let known: Vec<String> = STRING_KEYS.iter().map(|k| format!("{PREFIX}{k}")).collect();
+            let known: Vec<String> = STRING_KEYS
+                .iter()
+                .chain(&DEBUG_KEYS)
+                .map(|k| format!("{PREFIX}{k}"))
+                .collect();
             return Err(format!(
                 "unknown plugin option {PREFIX}{name} (the {PREFIX} prefix is reserved for the sidecar; known: {})",
                 known.join(", ")

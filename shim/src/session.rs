@@ -11,6 +11,7 @@
 
 use std::collections::VecDeque;
 use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -75,10 +76,12 @@ pub struct Session {
 
 impl Session {
     /// Starts a runner for one plugin instance under the limits of
-    /// `launch` and completes the handshake.
+    /// `launch` (or, with `attach`, connects to the runner someone started
+    /// by hand on that socket) and completes the handshake.
     pub fn start(
         config: &Config,
         launch: Launch,
+        attach: Option<&Path>,
         daemon: &str,
         api_version: u32,
         instance: u32,
@@ -94,22 +97,31 @@ impl Session {
             Area::create().map_err(|e| fail("cannot create the I/O area", &e))?;
         let (cancel, cancel_theirs) =
             frames::pair().map_err(|e| fail("cannot create the cancel socket", &e))?;
-        let (out_r, out_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-            .map_err(|e| fail("cannot create the output pipe", &e))?;
-        let inherit = [
+        let inherit: [OwnedFd; process::INHERITED_COUNT] = [
             theirs.into(),
             fdpass_theirs,
             calls_theirs.into(),
             area_theirs,
             cancel_theirs.into(),
         ];
-        let process =
-            RunnerProcess::spawn(&config.runner, inherit, out_w, launch).map_err(|e| {
-                fail(
-                    &format!("cannot start the runner {}", config.runner.display()),
-                    &e,
-                )
-            })?;
+        let (process, out_r) = match attach {
+            Some(path) => (
+                attach_to(path, inherit, Deadlines::get(config.deadlines.startup))?,
+                None,
+            ),
+            None => {
+                let (out_r, out_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+                    .map_err(|e| fail("cannot create the output pipe", &e))?;
+                let process = RunnerProcess::spawn(&config.runner, inherit, out_w, launch)
+                    .map_err(|e| {
+                        fail(
+                            &format!("cannot start the runner {}", config.runner.display()),
+                            &e,
+                        )
+                    })?;
+                (process, Some(out_r))
+            }
+        };
         ours.set_nonblocking(true)
             .map_err(|e| fail("session socket", &e))?;
 
@@ -131,7 +143,7 @@ impl Session {
         let mut process = Some(process);
         let mut output = {
             let _in_runtime = rt.enter();
-            tokio::net::unix::pipe::Receiver::from_owned_fd(out_r).ok()
+            out_r.and_then(|r| tokio::net::unix::pipe::Receiver::from_owned_fd(r).ok())
         };
         let connected = rt.block_on(async {
             let stream =
@@ -185,6 +197,8 @@ impl Session {
             )));
         }
         let cancel_state = Arc::new(CancelState::default());
+        let mut process = process.take().expect("process");
+        process.set_attached_pid(welcome.pid);
         Ok(Session {
             tx,
             inbound,
@@ -192,7 +206,7 @@ impl Session {
             output,
             output_tail: VecDeque::new(),
             output_line: Vec::new(),
-            process: process.take().expect("process"),
+            process,
             fdpass,
             next_id: 1,
             welcome,
@@ -392,6 +406,11 @@ impl Session {
             }
         }
         let process = &mut self.process;
+        if process.is_attached() {
+            // Its exit is the business of whoever started it; the session
+            // has ended (the drain above saw it hang up).
+            return None;
+        }
         match process.wait_for(deadline) {
             Some(s) if s.success() => None,
             Some(s) => Some(process.explain(s)),
@@ -444,6 +463,40 @@ impl Session {
             )
         }
     }
+}
+
+/// Connects to a runner started by hand (`sidecar-runner serve --socket
+/// PATH`) and hands it the session (`sidecar_proto::attach`), after making
+/// sure it runs as root or as the daemon's user.
+fn attach_to(
+    path: &Path,
+    session: [OwnedFd; process::INHERITED_COUNT],
+    deadline: Duration,
+) -> Result<RunnerProcess, Error> {
+    use sidecar_proto::attach;
+    let refused = |why: String| Error::Refused(format!("attach to {}: {why}", path.display()));
+    let stream = std::os::unix::net::UnixStream::connect(path).map_err(|e| {
+        Error::Start(format!(
+            "cannot attach to a runner at {}: {e} (start one with `sidecar-runner serve --socket {}`)",
+            path.display(),
+            path.display()
+        ))
+    })?;
+    let (uid, pid) = attach::peer(&stream).map_err(|e| refused(e.to_string()))?;
+    let own = nix::unistd::geteuid().as_raw();
+    if !attach::allowed(uid, own) {
+        return Err(refused(format!(
+            "the runner there runs as uid {uid}; only root or uid {own} may serve this daemon"
+        )));
+    }
+    let borrowed = session.each_ref().map(|fd| fd.as_fd());
+    attach::hand_over(&stream, borrowed, deadline).map_err(|e| match e.kind() {
+        std::io::ErrorKind::PermissionDenied => refused(e.to_string()),
+        _ => Error::Start(format!("attach to {}: {e}", path.display())),
+    })?;
+    // The runner has its copies now; ours close here.
+    drop(session);
+    Ok(RunnerProcess::attached(pid as u32))
 }
 
 async fn handshake(

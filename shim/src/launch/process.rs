@@ -27,7 +27,10 @@ pub const INHERITED_COUNT: usize = (INHERITED.end - INHERITED.start) as usize;
 const TERM_GRACE: Duration = Duration::from_secs(2);
 
 pub struct RunnerProcess {
-    child: Child,
+    /// `None` for a runner started by hand that the daemon attached to
+    /// (`sidecar-runner serve`): not ours to reap or to stop.
+    child: Option<Child>,
+    pid: u32,
     status: Option<ExitStatus>,
     /// The limits it runs under (`limits`), for messages and the wall time.
     limits: Limits,
@@ -78,12 +81,37 @@ impl RunnerProcess {
         drop(inherit);
         drop(launch.ruleset);
         Ok(RunnerProcess {
-            child,
+            pid: child.id(),
+            child: Some(child),
             status: None,
             limits: launch.limits,
             cgroup: launch.cgroup,
             started: Instant::now(),
         })
+    }
+
+    /// A runner started by hand, pid `pid` (it says so in its Welcome);
+    /// only the job's wall time applies to it.
+    pub fn attached(pid: u32) -> RunnerProcess {
+        RunnerProcess {
+            child: None,
+            pid,
+            status: None,
+            limits: Limits::default(),
+            cgroup: None,
+            started: Instant::now(),
+        }
+    }
+
+    /// The attached runner's own pid, from its Welcome.
+    pub fn set_attached_pid(&mut self, pid: u32) {
+        if self.child.is_none() {
+            self.pid = pid;
+        }
+    }
+
+    pub fn is_attached(&self) -> bool {
+        self.child.is_none()
     }
 
     /// The limits the runner runs under.
@@ -101,6 +129,9 @@ impl RunnerProcess {
 
     /// [`describe`], plus the limit that plausibly ended the runner.
     pub fn explain(&self, status: ExitStatus) -> String {
+        if self.is_attached() {
+            return "ended (a runner started by hand: its exit status is in its terminal)".into();
+        }
         let text = describe(status);
         let oom = self.cgroup.as_ref().is_some_and(|c| c.oom_kills() > 0);
         let hint = match (status.signal(), status.code()) {
@@ -115,7 +146,7 @@ impl RunnerProcess {
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid
     }
 
     /// The exit status, waiting at most `deadline` for it.
@@ -125,7 +156,14 @@ impl RunnerProcess {
         }
         let start = Instant::now();
         loop {
-            match self.child.try_wait() {
+            let ended = match &mut self.child {
+                Some(child) => child.try_wait(),
+                // Not our child: gone once its pid is (its parent reaps it).
+                None => Ok(kill(Pid::from_raw(self.pid as i32), None)
+                    .is_err()
+                    .then(|| ExitStatus::from_raw(0))),
+            };
+            match ended {
                 Ok(Some(status)) => {
                     self.status = Some(status);
                     return self.status;
@@ -138,14 +176,14 @@ impl RunnerProcess {
         }
     }
 
-    /// Ends the runner: SIGTERM, a grace period, then SIGKILL; reaps it.
     /// Asks a runner that is alive to print every thread's Python stack
     /// (`sidecar_proto::STACK_DUMP_SIGNAL`), and gives it `wait` to do so.
+    /// (An attached runner prints to its own terminal: not asked.)
     pub fn dump_stacks(&mut self, wait: Duration) {
-        if self.wait_for(Duration::ZERO).is_some() {
+        if self.is_attached() || self.wait_for(Duration::ZERO).is_some() {
             return;
         }
-        let pid = Pid::from_raw(self.child.id() as i32);
+        let pid = Pid::from_raw(self.pid as i32);
         if let Ok(signal) = Signal::try_from(sidecar_proto::STACK_DUMP_SIGNAL)
             && kill(pid, signal).is_ok()
         {
@@ -153,11 +191,13 @@ impl RunnerProcess {
         }
     }
 
+    /// Ends the runner: SIGTERM, a grace period, then SIGKILL; reaps it.
+    /// An attached runner is left alone: closing the session ends it.
     pub fn terminate(&mut self) -> Option<ExitStatus> {
-        if self.wait_for(Duration::ZERO).is_some() {
+        if self.wait_for(Duration::ZERO).is_some() || self.is_attached() {
             return self.status;
         }
-        let pid = Pid::from_raw(self.child.id() as i32);
+        let pid = Pid::from_raw(self.pid as i32);
         let _ = kill(pid, Signal::SIGTERM);
         if self.wait_for(TERM_GRACE).is_some() {
             return self.status;
