@@ -132,6 +132,8 @@ impl Loader {
         let Some(name) = module_name else {
             return Err(BRC_ERROR); // silently, as the in-process plugins
         };
+        // A debugger asked for attaches before the plugin's code runs.
+        crate::debugger::start(py).map_err(|e| report(py, voice, &e))?;
         let module = match import(py, name) {
             Ok(m) => m,
             Err(e) => {

@@ -13,6 +13,7 @@ pub mod bareossd;
 mod cancel;
 pub mod core;
 pub mod daemon;
+mod debugger;
 mod definition;
 pub mod dirsd_options;
 pub mod dirsd_plugin;

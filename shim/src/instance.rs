@@ -23,7 +23,7 @@ use crate::error::Error;
 use crate::ffi::types::{bRC, bRC_OK, bRC_Term, msg};
 use crate::launch;
 use crate::options::{self, Command};
-use crate::session::Session;
+use crate::session::{Debugging, Session};
 
 pub struct Instance {
     daemon: Daemon,
@@ -54,8 +54,12 @@ pub struct State {
     attached: bool,
 }
 
-/// A call's deadline while a person debugs the plugin in an attached
-/// runner: long enough for a debugging session, still a deadline. Liveness
+/// How long a runner with `sidecar.debugpy` waits for a debugger by
+/// default (`sidecar.debug_wait`).
+const DEBUG_WAIT: Duration = Duration::from_secs(300);
+
+/// A call's deadline while a person debugs the plugin (an attached runner,
+/// debugpy): long enough for a debugging session, still a deadline. Liveness
 /// pings still notice a runner that is gone, and a cancel still ends the
 /// job after its grace period.
 const ATTACHED_DEADLINE: Duration = Duration::from_secs(8 * 3600);
@@ -285,11 +289,22 @@ impl Instance {
         }
         let limits_summary = launch.limits.summary();
         let started = std::time::Instant::now();
-        let attach = command.and_then(|c| c.value("attach")).map(std::path::Path::new);
+        let value = |key| command.and_then(|c| c.value(key));
+        let debugging = Debugging {
+            attach: value("attach").map(std::path::Path::new),
+            debugpy: value("debugpy"),
+            wait: value("debug_wait")
+                .and_then(|w| match crate::limits::parse_duration(w) {
+                    Ok(crate::limits::Setting::Set(d)) => Some(d),
+                    _ => None,
+                })
+                .unwrap_or(DEBUG_WAIT),
+        };
+        let attach = debugging.attach;
         let session = match Session::start(
             &config,
             launch,
-            attach,
+            &debugging,
             self.daemon.name(),
             self.api_version,
             self.number,
@@ -327,13 +342,17 @@ impl Instance {
         );
         // Which Python runs the plugin is the first thing to know when an
         // import fails, so it is in every job log, not only at debug level.
-        let started_by = match attach {
-            Some(socket) => format!(
-                " (started by hand, attached at {}; call deadlines are stretched to {})",
-                socket.display(),
-                crate::limits::format_duration(ATTACHED_DEADLINE)
+        let stretched = format!(
+            "call deadlines are stretched to {}",
+            crate::limits::format_duration(ATTACHED_DEADLINE)
+        );
+        let started_by = match (attach, debugging.debugpy) {
+            (Some(socket), _) => format!(
+                " (started by hand, attached at {}; {stretched})",
+                socket.display()
             ),
-            None => String::new(),
+            (None, Some(_)) => format!(" (debugpy; {stretched})"),
+            (None, None) => String::new(),
         };
         core.shim_message(
             msg::INFO,
@@ -343,9 +362,7 @@ impl Instance {
                 session.python_version()
             ),
         );
-        if attach.is_some() {
-            state.attached = true;
-        }
+        state.attached = debugging.interactive();
         self.set_canceller(Some(session.canceller()));
         state.runner = Runner::Running(Box::new(session));
         self.bring_up(state, core);

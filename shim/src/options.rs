@@ -19,7 +19,7 @@ pub use crate::limits::{OPTION_PREFIX as PREFIX, STRING_KEYS};
 /// The `sidecar.*` keys that debug a plugin; each needs the client's own
 /// configuration to allow debugging (`[debug] allow = true`), because the
 /// plugin string comes from the director.
-pub const DEBUG_KEYS: [&str; 1] = ["attach"];
+pub const DEBUG_KEYS: [&str; 3] = ["attach", "debugpy", "debug_wait"];
 
 /// A plugin string with the shim's options taken out.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -129,6 +129,31 @@ pub fn mentions_prefix(bytes: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(PREFIX.as_bytes()))
 }
 
+/// `[HOST:]PORT` with a loopback HOST (default 127.0.0.1): a debugger
+/// port executes whatever its client sends, so it never listens on the
+/// network.
+fn check_loopback(value: &str) -> Result<(), String> {
+    let (host, port) = match value.rsplit_once(':') {
+        Some((h, p)) => (h.trim_start_matches('[').trim_end_matches(']'), p),
+        None => ("127.0.0.1", value),
+    };
+    port.parse::<u16>()
+        .ok()
+        .filter(|&p| p != 0)
+        .ok_or_else(|| format!("{port:?} is not a port number"))?;
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err(format!(
+            "{host} is not a loopback address (a debugger listens on 127.0.0.1, ::1 or localhost only)"
+        ))
+    }
+}
+
 fn check_key(name: &str, value: &str) -> Result<(), String> {
     let bad = |e: String| format!("plugin option {PREFIX}{name}: {e}");
     match name {
@@ -141,6 +166,8 @@ fn check_key(name: &str, value: &str) -> Result<(), String> {
         "sandbox" => parse_switch(value).map(drop),
         "attach" if value.starts_with('/') => Ok(()),
         "attach" => Err(format!("{value:?} is not an absolute path of a unix socket")),
+        "debugpy" => check_loopback(value),
+        "debug_wait" => parse_duration(value).map(drop),
         _ => {
             let known: Vec<String> = STRING_KEYS
                 .iter()

@@ -55,6 +55,25 @@ const OUTPUT_TAIL_BYTES: usize = 8192;
 /// How long a runner that is to be stopped gets to print its stacks.
 const STACK_DUMP_WAIT: Duration = Duration::from_millis(300);
 
+/// What the plugin string asked for to debug the plugin (allowed by the
+/// client's configuration).
+#[derive(Default)]
+pub struct Debugging<'a> {
+    /// Connect to the runner served on this socket instead of spawning one.
+    pub attach: Option<&'a Path>,
+    /// Have the runner listen for a DAP client on this loopback HOST:PORT.
+    pub debugpy: Option<&'a str>,
+    /// How long the runner waits for that client.
+    pub wait: Duration,
+}
+
+impl Debugging<'_> {
+    /// Is a person expected at the other end (calls may then take long)?
+    pub fn interactive(&self) -> bool {
+        self.attach.is_some() || self.debugpy.is_some()
+    }
+}
+
 pub struct Session {
     /// The control stream.
     tx: UnboundedSender<ShimMessage>,
@@ -81,7 +100,7 @@ impl Session {
     pub fn start(
         config: &Config,
         launch: Launch,
-        attach: Option<&Path>,
+        debugging: &Debugging<'_>,
         daemon: &str,
         api_version: u32,
         instance: u32,
@@ -104,7 +123,7 @@ impl Session {
             area_theirs,
             cancel_theirs.into(),
         ];
-        let (process, out_r) = match attach {
+        let (process, out_r) = match debugging.attach {
             Some(path) => (
                 attach_to(path, inherit, Deadlines::get(config.deadlines.startup))?,
                 None,
@@ -139,6 +158,8 @@ impl Session {
             instance,
             module_dir: config.plugin_dir.to_string_lossy().into_owned(),
             busy_wait_us: config.busy_wait.as_micros() as u32,
+            debugpy: debugging.debugpy.unwrap_or_default().to_string(),
+            debug_wait_s: debugging.wait.as_secs_f64(),
         };
         let mut process = Some(process);
         let mut output = {
