@@ -360,6 +360,8 @@ fn shim_message() -> impl Strategy<Value = pb::ShimMessage> {
                         instance,
                         module_dir,
                         busy_wait_us,
+                        debugpy: daemon_name_len_port(instance),
+                        debug_wait_s: f64::from(busy_wait_us),
                     })
                 }
             ),
@@ -388,6 +390,16 @@ fn shim_message() -> impl Strategy<Value = pb::ShimMessage> {
         Just(Kind::Cancel(pb::Cancel {})),
     ];
     prop::option::of(kind).prop_map(|kind| pb::ShimMessage { kind })
+}
+
+/// A debugpy address derived from other fields (the strategy tuple is at
+/// proptest's size limit).
+fn daemon_name_len_port(n: u32) -> String {
+    if n % 2 == 0 {
+        String::new()
+    } else {
+        format!("127.0.0.1:{}", n % 65536)
+    }
 }
 
 fn runner_message() -> impl Strategy<Value = pb::RunnerMessage> {
