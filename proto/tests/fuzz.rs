@@ -360,7 +360,7 @@ fn shim_message() -> impl Strategy<Value = pb::ShimMessage> {
                         instance,
                         module_dir,
                         busy_wait_us,
-                        debugpy: daemon_name_len_port(instance),
+                        debugpy: debugpy_address(instance),
                         debug_wait_s: f64::from(busy_wait_us),
                     })
                 }
@@ -394,8 +394,8 @@ fn shim_message() -> impl Strategy<Value = pb::ShimMessage> {
 
 /// A debugpy address derived from other fields (the strategy tuple is at
 /// proptest's size limit).
-fn daemon_name_len_port(n: u32) -> String {
-    if n % 2 == 0 {
+fn debugpy_address(n: u32) -> String {
+    if n.is_multiple_of(2) {
         String::new()
     } else {
         format!("127.0.0.1:{}", n % 65536)
