@@ -95,7 +95,10 @@ pub fn take_over(stream: &UnixStream) -> io::Result<[OwnedFd; SESSION_FDS]> {
         if let ControlMessageOwned::ScmRights(fds) = cmsg {
             // SAFETY: the kernel just installed these descriptors in our
             // table for us; nothing else owns them.
-            received.extend(fds.into_iter().map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }));
+            received.extend(
+                fds.into_iter()
+                    .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
+            );
         }
     }
     let n = msg.bytes;
@@ -129,10 +132,10 @@ mod tests {
     #[test]
     fn a_session_crosses_and_is_acknowledged() {
         let (shim, runner) = UnixStream::pair().unwrap();
-        let pairs: Vec<(UnixStream, UnixStream)> =
-            (0..SESSION_FDS).map(|_| UnixStream::pair().unwrap()).collect();
-        let theirs: [BorrowedFd<'_>; SESSION_FDS] =
-            std::array::from_fn(|i| pairs[i].1.as_fd());
+        let pairs: Vec<(UnixStream, UnixStream)> = (0..SESSION_FDS)
+            .map(|_| UnixStream::pair().unwrap())
+            .collect();
+        let theirs: [BorrowedFd<'_>; SESSION_FDS] = std::array::from_fn(|i| pairs[i].1.as_fd());
         let t = std::thread::scope(|s| {
             let h = s.spawn(|| {
                 let got = take_over(&runner).unwrap();
@@ -151,10 +154,10 @@ mod tests {
     #[test]
     fn a_refusal_is_an_error_naming_why() {
         let (shim, runner) = UnixStream::pair().unwrap();
-        let pairs: Vec<(UnixStream, UnixStream)> =
-            (0..SESSION_FDS).map(|_| UnixStream::pair().unwrap()).collect();
-        let theirs: [BorrowedFd<'_>; SESSION_FDS] =
-            std::array::from_fn(|i| pairs[i].1.as_fd());
+        let pairs: Vec<(UnixStream, UnixStream)> = (0..SESSION_FDS)
+            .map(|_| UnixStream::pair().unwrap())
+            .collect();
+        let theirs: [BorrowedFd<'_>; SESSION_FDS] = std::array::from_fn(|i| pairs[i].1.as_fd());
         answer(&runner, Some("uid 1000 may not attach")).unwrap();
         let err = hand_over(&shim, theirs, Duration::from_secs(5)).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);

@@ -106,7 +106,10 @@ fn serve(options: &Options) -> Result<ExitCode, String> {
             Ok(ForkResult::Parent { child }) => {
                 drop(session);
                 let _ = waitpid(child, None);
-                eprintln!("sidecar-runner serve: job done; waiting on {} again", path.display());
+                eprintln!(
+                    "sidecar-runner serve: job done; waiting on {} again",
+                    path.display()
+                );
             }
             Err(e) => return Err(format!("fork: {e}")),
         }
@@ -168,9 +171,7 @@ fn run_session(session: [OwnedFd; attach::SESSION_FDS]) -> ExitCode {
     // Out of the way first: a received descriptor may sit on 3..=7 itself.
     let high: Vec<OwnedFd> = match session
         .iter()
-        .map(|fd| {
-            nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(20))
-        })
+        .map(|fd| nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(20)))
         .collect::<Result<Vec<_>, _>>()
     {
         // SAFETY: fcntl just created these descriptors; nothing else owns them.
