@@ -46,6 +46,18 @@ crate::numbered!(u32,
 /// The highest event number the FD core accepts (`FD_NR_EVENTS`).
 pub const FD_MAX: u32 = 31;
 
+/// The FD events whose value is a plugin string (python3-fd's "command"
+/// events): they can load the module, so they start a runner, carry the
+/// `sidecar.*` options, and go to `parse_plugin_definition` rather than
+/// `handle_plugin_event`.
+pub const FD_COMMANDS: [u32; 5] = [
+    fd::BackupCommand,
+    fd::RestoreCommand,
+    fd::EstimateCommand,
+    fd::PluginCommand,
+    fd::NewPluginOptions,
+];
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -157,11 +157,7 @@ impl Plugin {
                 bareosfd::state::set_since(number.unwrap_or(0));
                 (self.other_event(py, e.event_type), None)
             }
-            ev::BackupCommand
-            | ev::RestoreCommand
-            | ev::EstimateCommand
-            | ev::PluginCommand
-            | ev::NewPluginOptions => {
+            command if sidecar_proto::events::FD_COMMANDS.contains(&command) => {
                 let Some(event::Value::Text(cmd)) = e.value else {
                     return (BRC_ERROR, None);
                 };

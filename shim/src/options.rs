@@ -231,16 +231,10 @@ pub fn redact(cmd: &[u8]) -> String {
 
 /// The events of `daemon` whose text is a plugin string: the ones that
 /// can load a module and so start a runner.
-fn command_events(daemon: Daemon) -> &'static [u32] {
-    use sidecar_proto::events::{dir, fd, sd};
+pub fn command_events(daemon: Daemon) -> &'static [u32] {
+    use sidecar_proto::events::{FD_COMMANDS, dir, sd};
     match daemon {
-        Daemon::Fd => &[
-            fd::BackupCommand,
-            fd::RestoreCommand,
-            fd::EstimateCommand,
-            fd::PluginCommand,
-            fd::NewPluginOptions,
-        ],
+        Daemon::Fd => &FD_COMMANDS,
         Daemon::Dir => &[dir::NewPluginOptions],
         Daemon::Sd => &[sd::NewPluginOptions],
     }

@@ -18,6 +18,7 @@ use super::core::Core;
 use super::packets;
 use crate::daemon::Daemon;
 use crate::instance::{Instance, Kind, Runner, without_term};
+use crate::options;
 
 /// The events the shim registers in newPlugin: python3-fd's (python-api
 /// §5.1) and the cancel, which bareos-fd only delivers to plugins that
@@ -77,12 +78,7 @@ impl FdInstance {
         }
         let value_msg = match event_type {
             ev::Level | ev::Since => Some(event::Value::Number(packets::event_number(value))),
-            ev::JobStart
-            | ev::BackupCommand
-            | ev::RestoreCommand
-            | ev::EstimateCommand
-            | ev::PluginCommand
-            | ev::NewPluginOptions => {
+            e if e == ev::JobStart || options::command_events(Daemon::Fd).contains(&e) => {
                 // SAFETY: these events carry a C string (or NULL).
                 unsafe { packets::bytes_of(value as *const c_char) }.map(event::Value::Text)
             }
@@ -102,14 +98,8 @@ impl FdInstance {
             value: value_msg,
         };
         let mut state = self.instance.lock();
-        let loads_module = matches!(
-            event_type,
-            ev::BackupCommand
-                | ev::RestoreCommand
-                | ev::EstimateCommand
-                | ev::PluginCommand
-                | ev::NewPluginOptions
-        ) || (event_type == ev::RestoreObject && event.value.is_some());
+        let loads_module = options::command_events(Daemon::Fd).contains(&event_type)
+            || (event_type == ev::RestoreObject && event.value.is_some());
         if matches!(state.runner, Runner::NotStarted) && !loads_module {
             // No module can be loaded yet, so python3-fd would answer OK
             // without Python; remember what the runner must know later.
