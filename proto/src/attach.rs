@@ -54,16 +54,24 @@ pub fn hand_over(
     let raw: Vec<RawFd> = session.iter().map(|fd| fd.as_raw_fd()).collect();
     let greeting = greeting();
     let iov = [io::IoSlice::new(&greeting)];
-    sendmsg::<()>(
+    let sent = sendmsg::<()>(
         stream.as_raw_fd(),
         &iov,
         &[ControlMessage::ScmRights(&raw)],
         MsgFlags::MSG_NOSIGNAL,
         None,
-    )?;
+    );
+    // A runner that refuses us may have answered and hung up before the
+    // hand-over arrived: its answer is still there to read.
     stream.set_read_timeout(Some(timeout))?;
     let mut line = String::new();
-    io::BufReader::new(stream).read_line(&mut line)?;
+    let read = io::BufReader::new(stream).read_line(&mut line);
+    if let Err(e) = sent
+        && !line.starts_with("refused: ")
+    {
+        return Err(e.into());
+    }
+    read?;
     match line.trim_end() {
         "ok" => Ok(()),
         "" => Err(io::Error::new(
