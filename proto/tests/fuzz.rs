@@ -229,6 +229,7 @@ fn call() -> impl Strategy<Value = pb::Call> {
                     offset,
                     filedes: n[4],
                     area_len,
+                    buf_hash: area_len.map(u64::from),
                 }
             )),
         restore_packet().prop_map(Kind::CreateFile),
@@ -275,6 +276,8 @@ fn call_result() -> impl Strategy<Value = pb::CallResult> {
                     buf,
                     fd_token,
                     area_len,
+                    buf_hash: area_len.map(|a| u64::from(a) * 31),
+                    buf_len: n[0] as u32,
                 })
             }),
         (any::<i32>(), any::<i32>(), any::<u64>()).prop_map(
@@ -362,6 +365,8 @@ fn shim_message() -> impl Strategy<Value = pb::ShimMessage> {
                         busy_wait_us,
                         debugpy: debugpy_address(instance),
                         debug_wait_s: f64::from(busy_wait_us),
+                        record_path: debugpy_address(plugin_api_version),
+                        record_hash_only: instance % 3 == 0,
                     })
                 }
             ),

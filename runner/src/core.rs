@@ -387,6 +387,19 @@ pub fn check() -> Result<(), CoreError> {
 /// Calls one core function and waits for its answer. Blocks: call it with
 /// the GIL released.
 pub fn call(kind: callback::Kind) -> Result<CallbackReply, CoreError> {
+    let recorded = crate::recording::active().then(|| kind.clone());
+    let reply = call_core(kind)?;
+    if let Some(kind) = recorded {
+        crate::recording::callback(&Callback {
+            id: reply.id,
+            kind: Some(kind),
+        });
+        crate::recording::reply(&reply);
+    }
+    Ok(reply)
+}
+
+fn call_core(kind: callback::Kind) -> Result<CallbackReply, CoreError> {
     if direct() {
         return with_current(|d| d.callback(kind)).ok_or(CoreError::NotInCall);
     }
@@ -447,6 +460,11 @@ pub fn debug_message(level: i32, text: impl Into<Vec<u8>>) -> Result<(), CoreErr
 }
 
 fn send_log(kind: log::Kind) -> Result<(), CoreError> {
+    if crate::recording::active() {
+        crate::recording::log(&Log {
+            kind: Some(kind.clone()),
+        });
+    }
     if direct() {
         // Outside a call (a plugin thread) there is no job to log to.
         with_current(|d| d.log(kind));

@@ -3,9 +3,10 @@
 //! as fds 3 to 7 (see `session`); `sidecar-runner python [ARGS...]` is a Python
 //! interpreter with `bareosfd` built in, for testing plugins (`interpreter`);
 //! `sidecar-runner serve --socket PATH` waits for a daemon to attach
-//! (`serve`), for debugging.
+//! (`serve`), for debugging; `sidecar-runner replay FILE` replays a
+//! recorded session without a daemon (`replay`).
 
-use sidecar_runner::{interpreter, serve, session};
+use sidecar_runner::{interpreter, replay, serve, session};
 
 fn main() -> std::process::ExitCode {
     let mut args = std::env::args_os();
@@ -15,6 +16,7 @@ fn main() -> std::process::ExitCode {
             interpreter::main(std::iter::once(argv0).chain(args).collect())
         }
         Some(cmd) if cmd == "serve" => serve::main(args),
+        Some(cmd) if cmd == "replay" => replay::main(args),
         _ => session::main(),
     }
 }

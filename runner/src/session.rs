@@ -22,16 +22,17 @@ use sidecar_proto::fds;
 use sidecar_proto::frames::Channel;
 use sidecar_proto::runner_server::{Runner, RunnerServer};
 use sidecar_proto::{
-    Call, CallResult, RunnerMessage, ShimMessage, Welcome, call, runner_message, shim_message,
+    Call, CallResult, RunnerMessage, ShimMessage, Welcome, call, call_result, runner_message,
+    shim_message,
 };
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::daemon::{self, Daemon};
-use crate::dirsd_plugin::DirSdPlugin;
+use crate::dispatcher::Dispatcher;
 use crate::embedding::{self, Mode};
-use crate::{cancel, core, plugin::Plugin};
+use crate::{cancel, core, recording};
 
 /// After the shim went away, how long Python may take to notice before the
 /// process ends anyway.
@@ -178,9 +179,23 @@ fn serve(fds: Inherited) -> anyhow::Result<()> {
             };
             let last = matches!(kind, call::Kind::FreePlugin(_));
             take_written_data(&mut kind)?;
+            if recording::active() {
+                recording::call(&Call {
+                    id,
+                    kind: Some(kind.clone()),
+                });
+            }
             let plugin = plugin.get_or_insert_with(|| Dispatcher::new(py));
             let (rc, payload) = plugin.dispatch(py, kind);
-            core::finish_call(CallResult { id, rc, payload })?;
+            let result = CallResult { id, rc, payload };
+            if recording::active() {
+                let read = match &result.payload {
+                    Some(call_result::Payload::Io(io)) => io.area_len.and_then(core::written_data),
+                    _ => None,
+                };
+                recording::result(&result, read.as_deref());
+            }
+            core::finish_call(result)?;
             if last {
                 return Ok(());
             }
@@ -190,32 +205,6 @@ fn serve(fds: Inherited) -> anyhow::Result<()> {
     // channel): nothing is left to deliver.
     rt.shutdown_background();
     outcome
-}
-
-/// The dispatcher of the daemon the Hello named.
-enum Dispatcher {
-    Fd(Plugin),
-    DirSd(DirSdPlugin),
-}
-
-impl Dispatcher {
-    fn new(py: Python<'_>) -> Dispatcher {
-        match daemon::served() {
-            Some(d @ (Daemon::Dir | Daemon::Sd)) => Dispatcher::DirSd(DirSdPlugin::new(py, d)),
-            _ => Dispatcher::Fd(Plugin::new(py)),
-        }
-    }
-
-    fn dispatch(
-        &mut self,
-        py: Python<'_>,
-        kind: call::Kind,
-    ) -> (i32, Option<sidecar_proto::call_result::Payload>) {
-        match self {
-            Dispatcher::Fd(p) => p.dispatch(py, kind),
-            Dispatcher::DirSd(p) => p.dispatch(py, kind),
-        }
-    }
 }
 
 /// IO_WRITE data the shim left in the I/O area becomes the request's `buf`.
@@ -273,7 +262,12 @@ impl Runner for Service {
                 ));
             }
         };
-        let refusal = handshake_refusal(&hello);
+        let mut refusal = handshake_refusal(&hello);
+        if refusal.is_none()
+            && let Err(e) = recording::start(&hello)
+        {
+            refusal = Some(format!("cannot record the session: {e}"));
+        }
         // Before the welcome: the shim's first call may follow right after it.
         if refusal.is_none() {
             if let Some(d) = Daemon::from_hello(&hello.daemon, hello.plugin_api_version) {

@@ -299,6 +299,8 @@ impl Instance {
                     _ => None,
                 })
                 .unwrap_or(DEBUG_WAIT),
+            record: value("record"),
+            record_hash_only: value("record_data") == Some("hash"),
         };
         let attach = debugging.attach;
         let session = match Session::start(

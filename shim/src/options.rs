@@ -19,7 +19,7 @@ pub use crate::limits::{OPTION_PREFIX as PREFIX, STRING_KEYS};
 /// The `sidecar.*` keys that debug a plugin; each needs the client's own
 /// configuration to allow debugging (`[debug] allow = true`), because the
 /// plugin string comes from the director.
-pub const DEBUG_KEYS: [&str; 3] = ["attach", "debugpy", "debug_wait"];
+pub const DEBUG_KEYS: [&str; 5] = ["attach", "debugpy", "debug_wait", "record", "record_data"];
 
 /// A plugin string with the shim's options taken out.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -168,6 +168,10 @@ fn check_key(name: &str, value: &str) -> Result<(), String> {
         "attach" => Err(format!("{value:?} is not an absolute path of a unix socket")),
         "debugpy" => check_loopback(value),
         "debug_wait" => parse_duration(value).map(drop),
+        "record" if value.starts_with('/') => Ok(()),
+        "record" => Err(format!("{value:?} is not an absolute path")),
+        "record_data" if matches!(value, "full" | "hash") => Ok(()),
+        "record_data" => Err(format!("{value:?} is neither \"full\" nor \"hash\"")),
         _ => {
             let known: Vec<String> = STRING_KEYS
                 .iter()

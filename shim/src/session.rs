@@ -65,6 +65,10 @@ pub struct Debugging<'a> {
     pub debugpy: Option<&'a str>,
     /// How long the runner waits for that client.
     pub wait: Duration,
+    /// Have the runner record the session to this file.
+    pub record: Option<&'a str>,
+    /// ... with plugin_io data as length and hash only.
+    pub record_hash_only: bool,
 }
 
 impl Debugging<'_> {
@@ -160,6 +164,8 @@ impl Session {
             busy_wait_us: config.busy_wait.as_micros() as u32,
             debugpy: debugging.debugpy.unwrap_or_default().to_string(),
             debug_wait_s: debugging.wait.as_secs_f64(),
+            record_path: debugging.record.unwrap_or_default().to_string(),
+            record_hash_only: debugging.record_hash_only,
         };
         let mut process = Some(process);
         let mut output = {

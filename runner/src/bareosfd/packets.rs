@@ -11,10 +11,15 @@ use pyo3::types::PyByteArray;
 
 use super::attr::{self, Obj};
 
+/// The time a new StatPacket gets: now, or the time of the call in
+/// progress while a session is recorded or replayed (`recording`), so that
+/// a replay sees the same defaults.
 fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    crate::recording::pinned_clock().unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    })
 }
 
 // ------------------------------------------------------------------ StatPacket

@@ -425,6 +425,7 @@ fn io_packets() {
             offset: 0,
             filedes: 5,
             area_len: None,
+            buf_hash: None,
         };
         let io = super::io_packet_from_request(py, &req).expect("packet");
         let g = namespace(py);

@@ -864,8 +864,10 @@ fn io_result() -> BoxedStrategy<pb::IoResult> {
                 buf,
                 fd_token,
                 // The I/O area is the session's business, below `Backend`
-                // (see `channel::tests`).
+                // (see `channel::tests`); hashes only exist in recordings.
                 area_len: None,
+                buf_hash: None,
+                buf_len: 0,
             },
         )
         .boxed()

@@ -208,6 +208,7 @@ pub unsafe fn io_request(io: &io_pkt) -> pb::IoRequest {
         fname: unsafe { bytes_of(io.fname) },
         buf: Vec::new(),
         area_len: None,
+        buf_hash: None,
         whence: io.whence,
         offset: io.offset,
         filedes: -1,
