@@ -2,7 +2,7 @@
 # Acceptance tests of bareos-sidecar against a real Bareos installation:
 # builds the release, installs the shim into a scratch directory, starts a
 # private PostgreSQL catalog, bareos-dir, bareos-sd and bareos-fd (loading
-# our python3-fd.so) on loopback ports and runs the scenarios
+# our python3-dir.so, python3-sd.so, python3-fd.so) on loopback ports and runs the scenarios
 # (tests/bareos/README.md).
 #
 # usage: deploy/acceptance.sh [--bareos-prefix DIR] [--scratch DIR] [--list]

@@ -85,7 +85,18 @@ pub struct Layout<'a> {
     pub work: &'a Path,
     pub storage: &'a Path,
     pub log_dir: &'a Path,
-    pub fd_plugin_dir: &'a Path,
+    /// Our plugin directory: python3-fd.so, python3-dir.so, python3-sd.so
+    /// (all three daemons load from it).
+    pub plugin_dir: &'a Path,
+}
+
+/// How the director's resource names its plugins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirPlugins {
+    /// `Plugin Directory` and `Plugin Names = "python3"`.
+    Named,
+    /// `Plugin Directory` only: the director loads every `*-dir.so` there.
+    DirectoryOnly,
 }
 
 pub fn write_all(
@@ -100,7 +111,10 @@ pub fn write_all(
         fd: layout.etc.join("bareos-fd.conf"),
         bconsole: layout.etc.join("bconsole.conf"),
     };
-    std::fs::write(&files.dir, director(inst, layout, ports, jobs))?;
+    std::fs::write(
+        &files.dir,
+        director(inst, layout, ports, jobs, DirPlugins::Named),
+    )?;
     std::fs::write(&files.sd, storage_daemon(inst, layout, ports))?;
     std::fs::write(&files.fd, file_daemon(layout, ports))?;
     std::fs::write(&files.bconsole, bconsole(ports))?;
@@ -110,8 +124,19 @@ pub fn write_all(
     Ok(files)
 }
 
-fn director(inst: &Installation, l: &Layout, p: Ports, jobs: &[JobDef]) -> String {
+/// The director's configuration.
+pub fn director(
+    inst: &Installation,
+    l: &Layout,
+    p: Ports,
+    jobs: &[JobDef],
+    plugins: DirPlugins,
+) -> String {
     let work = l.work.display();
+    let plugin_names = match plugins {
+        DirPlugins::Named => "\n  Plugin Names = \"python3\"",
+        DirPlugins::DirectoryOnly => "",
+    };
     let log = l.log_dir.join("bareos.log");
     let log = log.display();
     let query = inst.scripts_dir.join("query.sql");
@@ -124,6 +149,7 @@ fn director(inst: &Installation, l: &Layout, p: Ports, jobs: &[JobDef]) -> Strin
   Working Directory = "{work}"
   Maximum Concurrent Jobs = 10
   Messages = Daemon
+  Plugin Directory = "{plugins}"{plugin_names}
 }}
 Catalog {{
   Name = MyCatalog
@@ -183,6 +209,7 @@ Job {{
         fd = p.fd,
         pg = p.pg,
         query = query.display(),
+        plugins = l.plugin_dir.display(),
         db = postgres::DB_NAME,
         user = postgres::DB_USER,
         pw = postgres::DB_PASSWORD,
@@ -221,6 +248,8 @@ fn storage_daemon(inst: &Installation, l: &Layout, p: Ports) -> String {
   SD Addresses = {{ ip = {{ addr = 127.0.0.1; port = {sd} }} }}
   Working Directory = "{work}"
 {backend}  Maximum Concurrent Jobs = 20
+  Plugin Directory = "{plugins}"
+  Plugin Names = "python3"
 }}
 Director {{ Name = {DIRECTOR}; Password = "acceptance-sd-pw" }}
 Device {{
@@ -235,6 +264,7 @@ Messages {{ Name = Standard; Director = {DIRECTOR} = all }}
         sd = p.sd,
         work = l.work.display(),
         storage = l.storage.display(),
+        plugins = l.plugin_dir.display(),
     )
 }
 
@@ -253,7 +283,7 @@ Messages {{ Name = Standard; Director = {DIRECTOR} = all, !skipped, !restored }}
 "#,
         fd = p.fd,
         work = l.work.display(),
-        plugins = l.fd_plugin_dir.display(),
+        plugins = l.plugin_dir.display(),
     )
 }
 

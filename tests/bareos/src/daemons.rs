@@ -4,7 +4,6 @@
 //! is stopped again: at the end, on an error, on a panic (the lab's Drop)
 //! and on Ctrl-C/SIGTERM (the signal thread).
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -28,6 +27,30 @@ static STARTED: Mutex<Vec<Started>> = Mutex::new(Vec::new());
 
 fn register(s: Started) {
     STARTED.lock().unwrap_or_else(|e| e.into_inner()).push(s);
+}
+
+/// Registers a process this run started (stopped at the end, on an
+/// error and on a signal, like the daemons).
+pub fn register_process(name: &str, pid: i32) {
+    register(Started::Process {
+        name: name.to_string(),
+        pid,
+    });
+}
+
+/// Forgets a process that was stopped already (its pid may be reused).
+pub fn unregister_process(pid: i32) {
+    STARTED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|s| !matches!(s, Started::Process { pid: p, .. } if *p == pid));
+}
+
+/// Stops one process this run started (SIGTERM, then SIGKILL after
+/// `grace`), reaps it and forgets it.
+pub fn stop_process(name: &str, pid: i32, grace: Duration) {
+    stop_pid(name, pid, grace);
+    unregister_process(pid);
 }
 
 pub fn register_postgres(pg_ctl: &Path, data: &Path) {
@@ -118,7 +141,13 @@ impl Daemon {
         pid_file: &Path,
         debug: u32,
     ) -> Result<Daemon> {
-        let out = File::create(log).with_context(|| format!("create {}", log.display()))?;
+        // Appended: a restarted daemon keeps what the old one wrote (its
+        // crash report).
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .with_context(|| format!("create {}", log.display()))?;
         let err = out.try_clone()?;
         let mut cmd = Command::new(binary);
         cmd.arg("-f").arg("-c").arg(config);
@@ -147,6 +176,23 @@ impl Daemon {
             child,
             log: log.to_path_buf(),
         })
+    }
+
+    /// Stops the daemon (SIGTERM, SIGKILL after 20 s) and waits for it.
+    pub fn stop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = kill(Pid::from_raw(self.pid), Signal::SIGTERM);
+            let t = Instant::now();
+            while matches!(self.child.try_wait(), Ok(None)) {
+                if t.elapsed() > Duration::from_secs(20) {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        unregister_process(self.pid);
     }
 
     pub fn alive(&mut self) -> bool {

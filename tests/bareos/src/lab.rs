@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::config::{self, ConfigFiles, JobDef, Layout, Ports};
+use crate::config::{self, ConfigFiles, DirPlugins, JobDef, Layout, Ports};
 use crate::console::Console;
 use crate::daemons::{self, Daemon};
 use crate::installation::{Installation, PgBinaries};
@@ -46,7 +46,10 @@ pub struct Lab {
     pub debug: u32,
     pg: Postgres,
     files: Option<ConfigFiles>,
+    jobs: Vec<JobDef>,
     daemons: Mutex<Vec<Daemon>>,
+    /// Known Bareos bugs seen during the run (reported at the end).
+    pub notes: Mutex<Vec<String>>,
     console: Option<Console>,
 }
 
@@ -121,7 +124,9 @@ impl Lab {
             debug: s.debug,
             pg,
             files: None,
+            jobs: Vec::new(),
             daemons: Mutex::new(Vec::new()),
+            notes: Mutex::new(Vec::new()),
             console: None,
         })
     }
@@ -135,14 +140,8 @@ impl Lab {
             "acceptance: catalog ready ({:.1} s)",
             t.elapsed().as_secs_f64()
         );
-        let layout = Layout {
-            etc: &self.etc,
-            work: &self.work,
-            storage: &self.storage,
-            log_dir: &self.log_dir,
-            fd_plugin_dir: &self.sidecar_plugins,
-        };
-        let files = config::write_all(&self.inst, &layout, self.ports, jobs)?;
+        let files = config::write_all(&self.inst, &self.layout(), self.ports, jobs)?;
+        self.jobs = jobs.to_vec();
         for (name, conf) in [
             ("bareos-sd", &files.sd),
             ("bareos-fd", &files.fd),
@@ -174,6 +173,39 @@ impl Lab {
             t.elapsed().as_secs_f64()
         );
         Ok(())
+    }
+
+    fn layout(&self) -> Layout<'_> {
+        Layout {
+            etc: &self.etc,
+            work: &self.work,
+            storage: &self.storage,
+            log_dir: &self.log_dir,
+            plugin_dir: &self.sidecar_plugins,
+        }
+    }
+
+    /// Rewrites the director's configuration with `plugins` and restarts
+    /// it (same jobs, same catalog); waits until it answers.
+    pub fn restart_director(&self, plugins: DirPlugins) -> Result<()> {
+        let conf = self.config_of("bareos-dir")?;
+        let text = config::director(&self.inst, &self.layout(), self.ports, &self.jobs, plugins);
+        std::fs::write(&conf, text)?;
+        self.restart_daemon("bareos-dir")
+    }
+
+    /// Stops `name` (SIGTERM, SIGKILL after 20 s), starts it again with
+    /// its configuration and waits until the director answers.
+    pub fn restart_daemon(&self, name: &str) -> Result<()> {
+        {
+            let mut ds = self.daemons.lock().unwrap();
+            for d in ds.iter_mut().filter(|d| d.name == name) {
+                d.stop();
+            }
+            ds.retain(|d| d.name != name);
+        }
+        self.start_daemon(name)?;
+        self.wait_for_director()
     }
 
     fn config_of(&self, name: &str) -> Result<PathBuf> {
@@ -262,6 +294,76 @@ impl Lab {
         self.wait_for_director()?;
         let msgs: Vec<String> = dead.into_iter().map(|(_, e)| e.to_string()).collect();
         bail!("{}", msgs.join("\n"))
+    }
+
+    /// After a failed backup whose log says the director lost the storage
+    /// daemon: whether bareos-sd crashed the way Bareos 26.0's
+    /// just-in-time reservation does when the director cancels a job
+    /// while the SD reserves a drive for its first record (SetupDCR in
+    /// the crash report; reproduced with the stock python3-fd.so and an
+    /// exception in plugin_io: `fault-raise-io` in a reference run). Waits
+    /// for the SD to end (its crash handler runs gdb first, up to 20 s),
+    /// restarts it and returns what it found; `None` if the SD is fine.
+    /// Any other death of the SD is an error.
+    pub fn sd_crash_after(&self, job_log: &str) -> Result<Option<String>> {
+        // The director also reports a dropped SD comm line when it cancels
+        // an SD that ends cleanly (its "Transfer rate=" line); only a job
+        // whose SD was reserving a drive and never ended is suspicious.
+        if !job_log.contains("comm line to SD dropped")
+            || !job_log.contains("JustInTime Reservation: Finding drive to reserve")
+            || job_log.contains("Transfer rate=")
+        {
+            return Ok(None);
+        }
+        let Some(pid) = self.pid_of("bareos-sd") else {
+            return Ok(None);
+        };
+        let t = Instant::now();
+        while crate::daemons::alive(pid) && t.elapsed() < Duration::from_secs(20) {
+            {
+                let mut ds = self.daemons.lock().unwrap();
+                if let Some(d) = ds.iter_mut().find(|d| d.pid == pid)
+                    && !d.alive()
+                {
+                    break;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        if crate::daemons::alive(pid) {
+            return Ok(None);
+        }
+        let traceback = std::fs::read_to_string(self.work.join(format!("bareos.{pid}.traceback")))
+            .unwrap_or_default();
+        let sd_out =
+            std::fs::read_to_string(self.log_dir.join("bareos-sd.out")).unwrap_or_default();
+        let signal = sd_out
+            .lines()
+            .rev()
+            .find(|l| l.contains("interrupted by signal"))
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let known = traceback.contains("SetupDCR")
+            && job_log.contains("JustInTime Reservation: Finding drive to reserve");
+        // Restart it either way: the next scenarios need a storage daemon.
+        let restarted = self.check_daemons();
+        if !known {
+            bail!(
+                "bareos-sd (pid {pid}) died after the job ({signal}); crash report {}: not the known just-in-time reservation crash{}",
+                self.work.join(format!("bareos.{pid}.traceback")).display(),
+                restarted
+                    .err()
+                    .map(|e| format!("\n{e:#}"))
+                    .unwrap_or_default()
+            );
+        }
+        let what = format!(
+            "bareos-sd (pid {pid}) crashed in SetupDCR (just-in-time reservation) after the director cancelled the failed job: Bareos SD bug, not ours (same crash with the stock python3-fd.so: fault-raise-io in a reference run); {signal}; report {}",
+            self.work.join(format!("bareos.{pid}.traceback")).display()
+        );
+        self.notes.lock().unwrap().push(what.clone());
+        Ok(Some(what))
     }
 
     /// Live processes of the installed sidecar-runner.

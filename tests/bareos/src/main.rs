@@ -178,6 +178,10 @@ fn run(args: Args) -> Result<ExitCode> {
         total.elapsed().as_secs_f64(),
         lab.scratch.display()
     );
+    let notes = lab.notes.lock().unwrap().clone();
+    for n in &notes {
+        println!("acceptance: known Bareos bug: {n}");
+    }
     if args.hold > 0 {
         println!(
             "acceptance: holding the lab for {} s: bconsole -c {}",

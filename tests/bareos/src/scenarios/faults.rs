@@ -32,6 +32,11 @@ pub fn scenarios() -> Vec<Scenario> {
             run: raise,
         },
         Scenario {
+            name: "fault-raise-io",
+            jobs,
+            run: raise_io,
+        },
+        Scenario {
             name: "fault-deadline",
             jobs,
             run: deadline,
@@ -53,6 +58,7 @@ fn jobs(lab: &Lab) -> Result<Vec<JobDef>> {
         f("fault-segfault", "fault=segfault:at=start_backup_file"),
         f("fault-exit3", "fault=exit3:at=plugin_io"),
         f("fault-raise", "fault=raise:at=start_backup_file"),
+        f("fault-raise-io", "fault=raise:at=plugin_io"),
         f(
             "fault-hang-file",
             "fault=sleep:at=start_backup_file:seconds=3600",
@@ -91,6 +97,9 @@ fn simple_fault(lab: &Lab, job: &str, needles: &[&str], limit: Duration) -> Resu
             rec.id
         );
     }
+    if let Some(crash) = lab.sd_crash_after(&log)? {
+        eprintln!("  note: {crash}");
+    }
     eprintln!(
         "  {job}: JobStatus {} after {:.1} s",
         rec.status,
@@ -117,6 +126,19 @@ fn raise(lab: &Lab) -> Result<()> {
         lab,
         "fault-raise",
         &["ValueError: fault plugin raised"],
+        Duration::from_secs(30),
+    )
+}
+
+/// An exception in plugin_io (IO_OPEN of the first file): the same point
+/// as fault-exit3 (the attributes of the file are at the storage daemon,
+/// the data never comes), but the runner lives on; it also runs with the
+/// stock python3-fd.so (`--sidecar-plugins` the installation's plugin dir).
+fn raise_io(lab: &Lab) -> Result<()> {
+    simple_fault(
+        lab,
+        "fault-raise-io",
+        &["ValueError: fault plugin raised in plugin_io"],
         Duration::from_secs(30),
     )
 }
@@ -178,6 +200,9 @@ fn runner_sigkill(lab: &Lab) -> Result<()> {
         );
     }
     expect_in_log(&log, "SIGKILL", "runner killed")?;
+    if let Some(crash) = lab.sd_crash_after(&log)? {
+        eprintln!("  note: {crash}");
+    }
     if took > Duration::from_secs(10) {
         bail!("jobid {id} took {took:.1?} after the kill to fail");
     }

@@ -12,9 +12,11 @@ use crate::console::{JobRecord, relevant_lines};
 use crate::lab::Lab;
 use crate::tree::{self, Compare, Snapshot};
 
+mod attach;
 mod basic;
 mod cancel;
 mod concurrency;
+mod dirsd;
 mod faults;
 mod features;
 mod levels;
@@ -33,7 +35,9 @@ pub fn all() -> Vec<Scenario> {
     v.extend(status::scenarios());
     v.extend(levels::scenarios());
     v.extend(features::scenarios());
+    v.extend(attach::scenarios());
     v.extend(concurrency::scenarios());
+    v.extend(dirsd::scenarios());
     v.extend(faults::scenarios());
     v.extend(cancel::scenarios());
     v

@@ -41,7 +41,7 @@ fn run(lab: &Lab) -> Result<()> {
 
 /// The lines of the "Plugin Info" entry naming `plugin` (from its
 /// `Plugin :` line to the next one).
-fn plugin_block<'a>(status: &'a str, plugin: &str) -> Vec<&'a str> {
+pub(super) fn plugin_block<'a>(status: &'a str, plugin: &str) -> Vec<&'a str> {
     let mut out = Vec::new();
     let mut inside = false;
     for line in status.lines() {
