@@ -284,6 +284,10 @@ impl Instance {
                     return;
                 }
             };
+        // Only the FD calls a job's plugin on one thread for the whole job
+        // (see `ChildSetup::die_with_thread`).
+        let mut launch = launch;
+        launch.child.die_with_thread = self.daemon == Daemon::Fd;
         for warning in &launch.warnings {
             core.shim_message(msg::WARNING, warning);
         }

@@ -28,6 +28,14 @@ pub struct ChildSetup {
     /// The daemon's pid: the child checks it still has this parent after
     /// arming the parent-death signal.
     pub parent: libc::pid_t,
+    /// Whether the runner gets SIGKILL when the daemon thread that started
+    /// it ends (PR_SET_PDEATHSIG follows the forking thread, not the
+    /// process). Right where that thread lives as long as the job (the
+    /// FD's job thread); wrong where it does not (the director starts a
+    /// job's plugins on the console's thread, which ends with the bconsole
+    /// session). Without it a runner still ends with its daemon: the
+    /// session's sockets close, and the runner exits on their EOF.
+    pub die_with_thread: bool,
 }
 
 /// `fd` moved to a number of 10 or more (close-on-exec), so the child's
@@ -200,7 +208,9 @@ pub unsafe fn apply_in_child(setup: &ChildSetup) -> Result<(), (Stage, io::Error
         // After the uid change, which clears it: the runner dies with the
         // daemon thread that started it, so a killed daemon never leaves
         // runners behind.
-        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
+        if setup.die_with_thread
+            && libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0
+        {
             return fail(Stage::DeathSignal);
         }
         if libc::getppid() != setup.parent {

@@ -44,6 +44,7 @@ impl Launch {
             child: ChildSetup {
                 rlimits: vec![(libc::RLIMIT_CORE, 0, 0)],
                 parent: std::process::id() as libc::pid_t,
+                die_with_thread: true,
                 ..Default::default()
             },
             env: None,
