@@ -1017,7 +1017,7 @@ fn machine() -> String {
 }
 
 fn fmt_rate(kind: Kind, files: u64, bytes: u64, secs: f64) -> String {
-    if !(secs > 0.0) {
+    if secs.is_nan() || secs <= 0.0 {
         return "-".into();
     }
     match kind {
