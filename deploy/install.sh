@@ -38,7 +38,8 @@ done
 install -m 0755 "$out/sidecar-runner" "$plugins/sidecar/sidecar-runner"
 install -m 0644 "$root"/python/examples/*.py "$plugins/sidecar/examples/"
 for d in "$root"/python/examples/*/; do
-  [ -d "$d" ] || continue
+  # Only example packages (not Python's __pycache__ from running them).
+  [ -d "$d" ] && [ "$(basename "$d")" != __pycache__ ] && ls "$d"*.py >/dev/null 2>&1 || continue
   sub="$plugins/sidecar/examples/$(basename "$d")"
   install -d "$sub"
   install -m 0644 "$d"*.py "$sub/"
