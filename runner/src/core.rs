@@ -207,11 +207,22 @@ fn cancel_call(link: &CancelLink, kind: callback::Kind) -> Result<CallbackReply,
         kind: Some(kind),
     });
     send_cancel(link, request).map_err(|_| CoreError::Disconnected)?;
+    await_reply(&mut reader, id, Duration::ZERO, CANCEL_CALLBACK_DEADLINE)
+}
+
+/// Reads the shim's answer to callback `id` (stale answers are dropped;
+/// anything else is a protocol violation).
+fn await_reply(
+    reader: &mut Channel,
+    id: u64,
+    busy: Duration,
+    deadline: Duration,
+) -> Result<CallbackReply, CoreError> {
     loop {
         let msg = reader
-            .read::<ShimMessage>(Duration::ZERO, Some(CANCEL_CALLBACK_DEADLINE))
+            .read::<ShimMessage>(busy, Some(deadline))
             .map_err(|e| {
-                tracing::warn!("waiting for a cancel handler's callback reply: {e}");
+                tracing::warn!(id, "waiting for a callback reply: {e}");
                 CoreError::Disconnected
             })?;
         match msg.kind {
@@ -220,7 +231,10 @@ fn cancel_call(link: &CancelLink, kind: callback::Kind) -> Result<CallbackReply,
                 tracing::warn!(got = reply.id, want = id, "dropping stale callback reply");
             }
             _ => {
-                tracing::warn!("protocol violation: a cancel while a cancel handler waits");
+                tracing::warn!(
+                    id,
+                    "protocol violation: another message while a callback waits"
+                );
                 return Err(CoreError::Disconnected);
             }
         }
@@ -421,24 +435,7 @@ fn call_core(kind: callback::Kind) -> Result<CallbackReply, CoreError> {
         kind: Some(kind),
     });
     send(link, request).map_err(|_| CoreError::Disconnected)?;
-    loop {
-        let msg = reader
-            .read::<ShimMessage>(busy_wait(), Some(CALLBACK_DEADLINE))
-            .map_err(|e| {
-                tracing::warn!("waiting for a callback reply: {e}");
-                CoreError::Disconnected
-            })?;
-        match msg.kind {
-            Some(shim_message::Kind::CallbackReply(reply)) if reply.id == id => return Ok(reply),
-            Some(shim_message::Kind::CallbackReply(reply)) => {
-                tracing::warn!(got = reply.id, want = id, "dropping stale callback reply");
-            }
-            _ => {
-                tracing::warn!("protocol violation: a call while a callback waits");
-                return Err(CoreError::Disconnected);
-            }
-        }
-    }
+    await_reply(&mut reader, id, busy_wait(), CALLBACK_DEADLINE)
 }
 
 /// Sends a job message (one-way; fine from any thread).
