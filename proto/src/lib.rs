@@ -64,6 +64,7 @@ pub const STACK_DUMP_SIGNAL: i32 = nix::libc::SIGUSR1;
 pub mod area;
 pub mod attach;
 mod daemon;
+pub mod debugpy;
 pub mod events;
 pub mod fdpass;
 pub mod frames;

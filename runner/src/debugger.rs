@@ -24,23 +24,16 @@ struct Request {
 static REQUEST: OnceLock<Request> = OnceLock::new();
 static STARTED: AtomicBool = AtomicBool::new(false);
 
-/// From the Hello: `listen` is `[HOST:]PORT` (checked loopback by the
-/// shim), `wait_s` how long to wait for the debugger.
-pub(crate) fn configure(listen: &str, wait_s: f64) {
+/// From the Hello (or `replay --debugpy`): `listen` is `[HOST:]PORT`,
+/// loopback only; `wait_s` how long to wait for the debugger.
+pub(crate) fn configure(listen: &str, wait_s: f64) -> Result<(), String> {
     if listen.is_empty() {
-        return;
+        return Ok(());
     }
-    let (host, port) = match listen.rsplit_once(':') {
-        Some((h, p)) => (h.trim_start_matches('[').trim_end_matches(']'), p),
-        None => ("127.0.0.1", listen),
-    };
-    let Ok(port) = port.parse() else { return };
+    let (host, port) = sidecar_proto::debugpy::address(listen)?;
     let wait = Duration::try_from_secs_f64(wait_s).unwrap_or(Duration::from_secs(300));
-    let _ = REQUEST.set(Request {
-        host: host.to_string(),
-        port,
-        wait,
-    });
+    let _ = REQUEST.set(Request { host, port, wait });
+    Ok(())
 }
 
 /// Starts debugpy once, if asked for, and waits for the debugger. An error

@@ -104,7 +104,7 @@ fn run(options: &Options) -> Result<Option<String>, String> {
         crate::plugin::set_default_module_dir(hello.module_dir.clone());
     }
     if let Some(listen) = &options.debugpy {
-        crate::debugger::configure(listen, 300.0);
+        crate::debugger::configure(listen, 300.0).map_err(|e| format!("--debugpy: {e}"))?;
     }
     println!(
         "replay: {} ({} entries, recorded from {} interface {}) with Python {}",

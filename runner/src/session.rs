@@ -277,7 +277,9 @@ impl Runner for Service {
                 crate::plugin::set_default_module_dir(hello.module_dir.clone());
             }
             core::set_busy_wait(hello.busy_wait_us);
-            crate::debugger::configure(&hello.debugpy, hello.debug_wait_s);
+            if let Err(e) = crate::debugger::configure(&hello.debugpy, hello.debug_wait_s) {
+                tracing::warn!("sidecar.debugpy: {e}");
+            }
         }
         let welcome = Welcome {
             protocol_version: sidecar_proto::PROTOCOL_VERSION,

@@ -129,31 +129,6 @@ pub fn mentions_prefix(bytes: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(PREFIX.as_bytes()))
 }
 
-/// `[HOST:]PORT` with a loopback HOST (default 127.0.0.1): a debugger
-/// port executes whatever its client sends, so it never listens on the
-/// network.
-fn check_loopback(value: &str) -> Result<(), String> {
-    let (host, port) = match value.rsplit_once(':') {
-        Some((h, p)) => (h.trim_start_matches('[').trim_end_matches(']'), p),
-        None => ("127.0.0.1", value),
-    };
-    port.parse::<u16>()
-        .ok()
-        .filter(|&p| p != 0)
-        .ok_or_else(|| format!("{port:?} is not a port number"))?;
-    let loopback = host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    if loopback {
-        Ok(())
-    } else {
-        Err(format!(
-            "{host} is not a loopback address (a debugger listens on 127.0.0.1, ::1 or localhost only)"
-        ))
-    }
-}
-
 fn check_key(name: &str, value: &str) -> Result<(), String> {
     let bad = |e: String| format!("plugin option {PREFIX}{name}: {e}");
     match name {
@@ -166,7 +141,7 @@ fn check_key(name: &str, value: &str) -> Result<(), String> {
         "sandbox" => parse_switch(value).map(drop),
         "attach" if value.starts_with('/') => Ok(()),
         "attach" => Err(format!("{value:?} is not an absolute path of a unix socket")),
-        "debugpy" => check_loopback(value),
+        "debugpy" => sidecar_proto::debugpy::address(value).map(drop),
         "debug_wait" => parse_duration(value).map(drop),
         "record" if value.starts_with('/') => Ok(()),
         "record" => Err(format!("{value:?} is not an absolute path")),
