@@ -25,6 +25,31 @@ fn record(data: &str) -> Recorded {
     std::fs::create_dir_all(src.join("sub")).unwrap();
     std::fs::write(src.join("a.txt"), noise(1000, 1)).unwrap();
     std::fs::write(src.join("sub/c.txt"), noise(100_000, 3)).unwrap();
+    // Reading the files in the backup must not move their atime (which
+    // the plugin saves): a replay a second later would see another stat.
+    // An atime newer than ctime and less than a day old is left alone.
+    use nix::sys::stat::{UtimensatFlags, utimensat};
+    use nix::sys::time::TimeSpec;
+    let later = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        + 3600;
+    for f in [
+        src.join("a.txt"),
+        src.join("sub/c.txt"),
+        src.join("sub"),
+        src.clone(),
+    ] {
+        utimensat(
+            None,
+            &f,
+            &TimeSpec::new(later, 0),
+            &TimeSpec::UTIME_OMIT,
+            UtimensatFlags::NoFollowSymlink,
+        )
+        .unwrap();
+    }
     let list = env.path("list");
     std::fs::write(&list, format!("{}\n", src.display())).unwrap();
     // A copy, so a test can change the plugin after recording.
