@@ -10,6 +10,8 @@
 # usage: deploy/bench-bareos.sh [--bareos-prefix DIR] [--runs N] [--quick]
 #                               [other bareos-bench options, --help]
 #   --quick        smoke test: one run, a tenth of the sizes, every restore checked
+#   --sidecar-config FILE  run ours with this sidecar.toml (default: none, the
+#                  built-in defaults)
 #   BAREOS_PREFIX  same as --bareos-prefix (default /opt/bareos)
 #   BENCH_SCRATCH  config, catalog, logs (default /tmp/bareos-bench); workloads,
 #                  volumes and restores go to /dev/shm/bareos-bench (--data-dir)
@@ -33,7 +35,9 @@ while [ $# -gt 0 ]; do
     --bareos-prefix=*) prefix=${1#*=}; shift ;;
     --scratch) scratch=${2:?--scratch DIR}; shift 2 ;;
     --scratch=*) scratch=${1#*=}; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --sidecar-config) sidecar_config=${2:?--sidecar-config FILE}; shift 2 ;;
+    --sidecar-config=*) sidecar_config=${1#*=}; shift ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) pass+=("$1"); shift ;;
   esac
 done
@@ -80,6 +84,10 @@ mkdir -p "$scratch"
 chmod 755 "$scratch"
 "$root/deploy/install.sh" "$scratch/sidecar" >/dev/null
 rm -f "$scratch/sidecar/plugins/sidecar.toml"
+if [ -n "${sidecar_config:-}" ]; then
+  cp "$sidecar_config" "$scratch/sidecar/plugins/sidecar.toml"
+  echo "bench: ours runs with $sidecar_config:"; sed 's/^/bench:   /' "$sidecar_config"
+fi
 
 exec "$bin" --bareos-prefix "$prefix" --scratch "$scratch" \
     --sidecar-plugins "$scratch/sidecar/plugins" --python-dir "$root/python" \

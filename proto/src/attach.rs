@@ -1,6 +1,6 @@
 //! Attaching a daemon to a runner started by hand (`sidecar-runner serve
 //! --socket PATH`, in a terminal, under a debugger). Instead of spawning a
-//! runner with its session descriptors on 3 to 7, the shim connects to the
+//! runner with its session descriptors on 3 to 8, the shim connects to the
 //! runner's unix socket and hands over the same descriptors in one
 //! SCM_RIGHTS message; from then on the session is the ordinary one.
 //!

@@ -10,7 +10,7 @@
 tonic::include_proto!("sidecar.v1");
 
 /// Bumped whenever a message changes meaning; shim and runner must agree exactly.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// Version of the workspace the peer was built from; shim and runner must agree.
 pub const BUILD_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -29,15 +29,17 @@ pub mod fds {
     pub const SESSION: RawFd = 3;
     /// SCM_RIGHTS descriptors for "I/O in core".
     pub const FDPASS: RawFd = 4;
-    /// Calls, callbacks and logs as frames.
+    /// Calls and callback replies as frames (a pipe, shim to runner).
     pub const CALLS: RawFd = 5;
     /// The I/O area (a memfd).
     pub const AREA: RawFd = 6;
     /// bEventCancelCommand and its handler's core functions.
     pub const CANCEL: RawFd = 7;
+    /// Results, callbacks and logs as frames (a pipe, runner to shim).
+    pub const RESULTS: RawFd = 8;
     /// All of them, in order: everything from `INHERITED.end` on is closed
     /// at exec.
-    pub const INHERITED: std::ops::Range<RawFd> = SESSION..CANCEL + 1;
+    pub const INHERITED: std::ops::Range<RawFd> = SESSION..RESULTS + 1;
 }
 
 /// A module of named numbers of a plugin ABI: a constant per name (the
@@ -68,6 +70,7 @@ pub mod debugpy;
 pub mod events;
 pub mod fdpass;
 pub mod frames;
+pub mod pacing;
 
 pub use daemon::Daemon;
 pub mod variables;

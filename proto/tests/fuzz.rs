@@ -240,7 +240,8 @@ fn call() -> impl Strategy<Value = pb::Call> {
         xattr().prop_map(Kind::GetXattr),
         xattr().prop_map(Kind::SetXattr),
     ];
-    (any::<u64>(), prop::option::of(kind)).prop_map(|(id, kind)| pb::Call { id, kind })
+    (any::<u64>(), prop::option::of(kind), any::<Option<u32>>())
+        .prop_map(|(id, kind, cpu)| pb::Call { id, kind, cpu })
 }
 
 fn acl() -> impl Strategy<Value = pb::AclPacket> {
@@ -367,6 +368,7 @@ fn shim_message() -> impl Strategy<Value = pb::ShimMessage> {
                         debug_wait_s: f64::from(busy_wait_us),
                         record_path: debugpy_address(plugin_api_version),
                         record_hash_only: instance % 3 == 0,
+                        follow_cpu: instance % 2 == 0,
                     })
                 }
             ),
@@ -573,16 +575,29 @@ fn an_oversized_frame_is_refused_before_it_arrives() {
     assert!(err.to_string().contains("4294967295 bytes"), "{err}");
 }
 
-/// The call channel end to end: frames written by one thread, read with a
-/// deadline by another, and end of stream named as such.
+/// A frame channel end to end: frames written by one thread, read with a
+/// deadline by another, and end of stream named as such; over pipes (the
+/// call channel) and over a socket pair (the cancel channel).
 #[test]
 fn a_channel_carries_frames_and_reports_the_end() {
+    let (shim, runner) = frames::pipes().expect("pipes");
+    carries_frames_and_reports_the_end(
+        frames::Channel::new(runner).expect("channel"),
+        frames::Channel::new(shim).expect("channel"),
+    );
     let (a, b) = frames::pair().expect("pair");
-    let mut reader = frames::Channel::new(a);
+    carries_frames_and_reports_the_end(
+        frames::Channel::from_socket(a.into()).expect("channel"),
+        frames::Channel::from_socket(b.into()).expect("channel"),
+    );
+}
+
+fn carries_frames_and_reports_the_end(mut reader: frames::Channel, other: frames::Channel) {
     let err = reader
         .read::<pb::ShimMessage>(Duration::ZERO, Some(Duration::from_millis(50)))
         .expect_err("nothing sent yet");
     assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+    // Bigger than a pipe's or a socket's buffer: written in pieces.
     let sent = pb::ShimMessage {
         kind: Some(pb::shim_message::Kind::CallbackReply(pb::CallbackReply {
             id: 7,
@@ -593,11 +608,7 @@ fn a_channel_carries_frames_and_reports_the_end() {
     let writer = std::thread::spawn({
         let sent = sent.clone();
         move || {
-            frames::Channel::new(b)
-                .writer()
-                .expect("writer")
-                .send(&sent)
-                .expect("send");
+            other.writer().expect("writer").send(&sent).expect("send");
         }
     });
     assert_eq!(

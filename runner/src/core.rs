@@ -18,7 +18,7 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sidecar_proto::area::Area;
 use sidecar_proto::frames::{Channel, Writer};
@@ -26,6 +26,8 @@ use sidecar_proto::{
     Call, CallResult, Callback, CallbackReply, Log, RunnerMessage, ShimMessage, callback, log,
     runner_message, shim_message,
 };
+
+use crate::colocation;
 
 /// How long a core function may take before the runner gives up on the shim.
 const CALLBACK_DEADLINE: Duration = Duration::from_secs(600);
@@ -90,17 +92,6 @@ thread_local! {
     /// Set on the thread that runs the plugin's cancel handler, for the
     /// time it runs: its core functions go to the cancel channel.
     static IN_CANCEL: Cell<bool> = const { Cell::new(false) };
-}
-
-/// How long a read on the call channel waits busily (µs; from the Hello).
-static BUSY_WAIT_US: AtomicU64 = AtomicU64::new(0);
-
-pub(crate) fn set_busy_wait(us: u32) {
-    BUSY_WAIT_US.store(us.into(), Ordering::Relaxed);
-}
-
-fn busy_wait() -> Duration {
-    Duration::from_micros(BUSY_WAIT_US.load(Ordering::Relaxed))
 }
 
 fn lock_reader(link: &Link) -> std::sync::MutexGuard<'_, Channel> {
@@ -258,8 +249,12 @@ pub(crate) fn next_call() -> io::Result<Call> {
         .ok_or_else(|| io::Error::other(CoreError::Unset.to_string()))?;
     let mut reader = lock_reader(link);
     loop {
-        match reader.read::<ShimMessage>(busy_wait(), None)?.kind {
+        let started = Instant::now();
+        let msg = reader.read::<ShimMessage>(colocation::busy(), None)?;
+        colocation::observe(started.elapsed());
+        match msg.kind {
             Some(shim_message::Kind::Call(call)) => {
+                colocation::follow(call.cpu);
                 link.in_call.store(true, Ordering::SeqCst);
                 return Ok(call);
             }
@@ -435,7 +430,10 @@ fn call_core(kind: callback::Kind) -> Result<CallbackReply, CoreError> {
         kind: Some(kind),
     });
     send(link, request).map_err(|_| CoreError::Disconnected)?;
-    await_reply(&mut reader, id, busy_wait(), CALLBACK_DEADLINE)
+    let started = Instant::now();
+    let reply = await_reply(&mut reader, id, colocation::busy(), CALLBACK_DEADLINE);
+    colocation::observe(started.elapsed());
+    reply
 }
 
 /// Sends a job message (one-way; fine from any thread).

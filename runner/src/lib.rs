@@ -11,6 +11,7 @@ pub mod bareosdir;
 pub mod bareosfd;
 pub mod bareossd;
 mod cancel;
+mod colocation;
 pub mod core;
 pub mod daemon;
 mod debugger;

@@ -1,6 +1,6 @@
 //! `sidecar-runner`: hosts one Bareos Python plugin instance out of the
 //! daemon's process. Started by the shim with its session descriptors
-//! as fds 3 to 7 (see `session`); `sidecar-runner python [ARGS...]` is a Python
+//! as fds 3 to 8 (see `session`); `sidecar-runner python [ARGS...]` is a Python
 //! interpreter with `bareosfd` built in, for testing plugins (`interpreter`);
 //! `sidecar-runner serve --socket PATH` waits for a daemon to attach
 //! (`serve`), for debugging; `sidecar-runner replay FILE` replays a

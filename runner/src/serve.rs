@@ -165,7 +165,7 @@ fn admit(stream: &UnixStream, own_uid: u32) -> Option<[OwnedFd; attach::SESSION_
     }
 }
 
-/// Puts the session on descriptors 3 to 7, where a spawned runner finds
+/// Puts the session on descriptors 3 to 8, where a spawned runner finds
 /// it, and runs it.
 fn run_session(session: [OwnedFd; attach::SESSION_FDS]) -> ExitCode {
     // Out of the way first: a received descriptor may sit on 3..=7 itself.

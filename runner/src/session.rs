@@ -19,7 +19,7 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use sidecar_proto::area::Area;
 use sidecar_proto::fds;
-use sidecar_proto::frames::Channel;
+use sidecar_proto::frames::{Channel, Ends};
 use sidecar_proto::runner_server::{Runner, RunnerServer};
 use sidecar_proto::{
     Call, CallResult, RunnerMessage, ShimMessage, Welcome, call, call_result, runner_message,
@@ -32,7 +32,7 @@ use tonic::{Request, Response, Status, Streaming};
 use crate::daemon::{self, Daemon};
 use crate::dispatcher::Dispatcher;
 use crate::embedding::{self, Mode};
-use crate::{cancel, core, recording};
+use crate::{cancel, colocation, core, recording};
 
 /// After the shim went away, how long Python may take to notice before the
 /// process ends anyway.
@@ -45,6 +45,7 @@ struct Inherited {
     calls: OwnedFd,
     area: OwnedFd,
     cancel: OwnedFd,
+    results: OwnedFd,
 }
 
 pub fn main() -> ExitCode {
@@ -55,11 +56,13 @@ pub fn main() -> ExitCode {
             eprintln!(
                 "sidecar-runner: {e}\n\
                  It is started by the bareos-sidecar shim (python3-fd.so) with its session \
-                 sockets as descriptors {}, {}, {} and {} and its I/O area as descriptor {}.",
+                 sockets as descriptors {}, {} and {}, its call pipes as {} and {} and its \
+                 I/O area as descriptor {}.",
                 fds::SESSION,
                 fds::FDPASS,
-                fds::CALLS,
                 fds::CANCEL,
+                fds::CALLS,
+                fds::RESULTS,
                 fds::AREA
             );
             return ExitCode::from(2);
@@ -85,16 +88,16 @@ fn init_tracing() {
         .try_init();
 }
 
-/// Takes ownership of descriptors 3 to 6 after checking what they are.
+/// Takes ownership of descriptors 3 to 8 after checking what they are.
 fn inherited() -> anyhow::Result<Inherited> {
     let take = |fd: RawFd, kind: libc::mode_t| -> anyhow::Result<OwnedFd> {
         // SAFETY: fstat on an arbitrary descriptor number only reads metadata.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         if unsafe { libc::fstat(fd, &mut st) } != 0 || (st.st_mode & libc::S_IFMT) != kind {
-            let what = if kind == libc::S_IFSOCK {
-                "a socket"
-            } else {
-                "a memfd"
+            let what = match kind {
+                libc::S_IFSOCK => "a socket",
+                libc::S_IFIFO => "a pipe",
+                _ => "a memfd",
             };
             anyhow::bail!("descriptor {fd} is not {what}");
         }
@@ -108,9 +111,10 @@ fn inherited() -> anyhow::Result<Inherited> {
     Ok(Inherited {
         session: take(fds::SESSION, libc::S_IFSOCK)?,
         fdpass: take(fds::FDPASS, libc::S_IFSOCK)?,
-        calls: take(fds::CALLS, libc::S_IFSOCK)?,
+        calls: take(fds::CALLS, libc::S_IFIFO)?,
         area: take(fds::AREA, libc::S_IFREG)?,
         cancel: take(fds::CANCEL, libc::S_IFSOCK)?,
+        results: take(fds::RESULTS, libc::S_IFIFO)?,
     })
 }
 
@@ -119,11 +123,18 @@ fn serve(fds: Inherited) -> anyhow::Result<()> {
     // are built in, and each refuses to load in another daemon's runner.
     daemon::register_modules();
     embedding::initialize(Mode::Plugin).map_err(anyhow::Error::msg)?;
-    let python_version = Python::with_gil(|py| py.version().to_string());
+    let python_version = Python::with_gil(|py| {
+        colocation::prepare(py);
+        py.version().to_string()
+    });
 
     let area = Area::open(fds.area)?;
-    core::install(Channel::from_fd(fds.calls), fds.fdpass, area)?;
-    core::install_cancel(Channel::from_fd(fds.cancel))?;
+    let calls = Channel::new(Ends {
+        read: fds.calls,
+        write: fds.results,
+    })?;
+    core::install(calls, fds.fdpass, area)?;
+    core::install_cancel(Channel::from_socket(fds.cancel)?)?;
     cancel::start()?;
     let (out_tx, out_rx) = unbounded_channel::<RunnerMessage>();
 
@@ -173,7 +184,7 @@ fn serve(fds: Inherited) -> anyhow::Result<()> {
                 Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
                 Err(e) => return Err(e.into()),
             };
-            let Call { id, kind } = call;
+            let Call { id, kind, .. } = call;
             let Some(mut kind) = kind else {
                 anyhow::bail!("protocol violation: call {id} without a kind");
             };
@@ -183,6 +194,7 @@ fn serve(fds: Inherited) -> anyhow::Result<()> {
                 recording::call(&Call {
                     id,
                     kind: Some(kind.clone()),
+                    cpu: None,
                 });
             }
             let plugin = plugin.get_or_insert_with(|| Dispatcher::new(py));
@@ -276,7 +288,7 @@ impl Runner for Service {
             if !hello.module_dir.is_empty() {
                 crate::plugin::set_default_module_dir(hello.module_dir.clone());
             }
-            core::set_busy_wait(hello.busy_wait_us);
+            colocation::configure(hello.follow_cpu, hello.busy_wait_us);
             if let Err(e) = crate::debugger::configure(&hello.debugpy, hello.debug_wait_s) {
                 tracing::warn!("sidecar.debugpy: {e}");
             }

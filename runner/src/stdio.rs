@@ -115,14 +115,27 @@ pub fn capture(py: Python<'_>) -> PyResult<()> {
     Ok(())
 }
 
+/// `sys`, imported once: an import per call went through importlib and
+/// cost more than the rest of the runner's work for the call.
+static SYS: pyo3::sync::GILOnceCell<Py<PyModule>> = pyo3::sync::GILOnceCell::new();
+
 /// Sends what is still buffered (at the end of every call, so nothing waits
-/// for a newline that never comes).
+/// for a newline that never comes). Our own streams with nothing pending
+/// are skipped; a stream the plugin put in their place is flushed.
 pub fn flush(py: Python<'_>) {
-    if let Ok(sys) = py.import("sys") {
-        for name in ["stdout", "stderr"] {
-            if let Ok(stream) = sys.getattr(name) {
-                let _ = stream.call_method0("flush");
-            }
+    let Ok(sys) = SYS.get_or_try_init(py, || py.import("sys").map(Bound::unbind)) else {
+        return;
+    };
+    let sys = sys.bind(py);
+    for name in ["stdout", "stderr"] {
+        let Ok(stream) = sys.getattr(name) else {
+            continue;
+        };
+        if let Ok(ours) = stream.downcast::<LineWriter>()
+            && ours.try_borrow().is_ok_and(|w| w.pending.is_empty())
+        {
+            continue;
         }
+        let _ = stream.call_method0("flush");
     }
 }

@@ -143,7 +143,8 @@ impl Link {
 
     fn send(&self, kind: shim_message::Kind, timeout: Duration) -> Result<(), Error> {
         let msg = ShimMessage { kind: Some(kind) };
-        frames::write_all(self.socket.as_fd(), &frames::encode(&msg), Some(timeout))
+        let frame = frames::encode(&msg);
+        crate::sigpipe::guarded(|| frames::write_all(self.socket.as_fd(), &frame, Some(timeout)))
             .map_err(|e| Error::RunnerGone(format!("cannot reach the runner to cancel: {e}")))
     }
 }

@@ -4,24 +4,28 @@
 //! the common case and through the session's runtime when a call takes
 //! long.
 
-use std::os::fd::{AsFd, BorrowedFd};
-use std::os::unix::net::UnixStream;
-use std::time::Duration;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::time::{Duration, Instant};
 
 use sidecar_proto::area::Area;
-use sidecar_proto::frames::{self, Decoder, Filled, Wait};
+use sidecar_proto::frames::{self, Decoder, Ends, Filled, Wait};
+use sidecar_proto::pacing::Pace;
 use sidecar_proto::{IoRequest, IoResult, RunnerMessage, ShimMessage};
-use tokio::io::Interest;
+use tokio::net::unix::pipe;
 
 use crate::error::Error;
+use crate::sigpipe;
 
 pub struct CallChannel {
-    /// Registered with the session's runtime for readiness; read and
-    /// written directly (non-blocking) by the daemon thread.
-    socket: tokio::net::UnixStream,
+    /// The runner's frames: registered with the session's runtime for
+    /// readiness, read directly (non-blocking) by the daemon thread.
+    from_runner: pipe::Receiver,
+    /// Ours to the runner.
+    to_runner: OwnedFd,
     decoder: Decoder,
     area: Area,
-    busy: Duration,
+    /// How long the daemon thread polls for the runner's next frame.
+    pace: Pace,
 }
 
 fn broke(e: std::io::Error) -> Error {
@@ -37,20 +41,24 @@ fn broke(e: std::io::Error) -> Error {
 impl CallChannel {
     /// Must be called inside the session's runtime (`Runtime::enter`), which
     /// the socket is registered with.
-    pub fn new(socket: UnixStream, area: Area, busy: Duration) -> std::io::Result<CallChannel> {
-        socket.set_nonblocking(true)?;
-        let socket = tokio::net::UnixStream::from_std(socket)?;
+    /// `busy_max`: the longest a wait polls (sidecar.toml `busy_wait_us`).
+    pub fn new(ends: Ends, area: Area, busy_max: Duration) -> std::io::Result<CallChannel> {
+        frames::set_nonblocking(ends.write.as_fd())?;
         Ok(CallChannel {
-            socket,
+            // Checks that it is a pipe and makes it non-blocking.
+            from_runner: pipe::Receiver::from_owned_fd(ends.read)?,
+            to_runner: ends.write,
             decoder: Decoder::default(),
             area,
-            busy,
+            pace: Pace::new(busy_max),
         })
     }
 
     /// Sends one message, waiting at most `timeout` for the runner to take it.
     pub fn send(&self, msg: &ShimMessage, timeout: Duration) -> Result<(), Error> {
-        frames::write_all(self.fd(), &frames::encode(msg), Some(timeout)).map_err(broke)
+        let frame = frames::encode(msg);
+        sigpipe::guarded(|| frames::write_all(self.to_runner.as_fd(), &frame, Some(timeout)))
+            .map_err(broke)
     }
 
     /// The next message if one is complete, without waiting.
@@ -60,19 +68,26 @@ impl CallChannel {
             .map_err(|e| Error::Protocol(format!("protocol violation: {e}")))
     }
 
-    /// Waits (busily first, see [`Wait`]) for more bytes, for `also` or for
-    /// `timeout`, without the runtime.
+    /// Waits (busily first, as long as the runner usually takes; see
+    /// `sidecar_proto::pacing`) for more bytes, for `also` or for `timeout`,
+    /// without the runtime.
     pub fn wait(
         &mut self,
         timeout: Duration,
         also: Option<BorrowedFd<'_>>,
     ) -> Result<Filled, Error> {
         let wait = Wait {
-            busy: self.busy,
+            busy: self.pace.busy(),
             timeout: Some(timeout),
             also,
         };
-        frames::fill(self.socket.as_fd(), &mut self.decoder, wait).map_err(broke)
+        let started = Instant::now();
+        let filled =
+            frames::fill(self.from_runner.as_fd(), &mut self.decoder, wait).map_err(broke)?;
+        if filled == Filled::Data {
+            self.pace.observe(started.elapsed());
+        }
+        Ok(filled)
     }
 
     /// Waits in the runtime until more bytes arrived. Cancel-safe: bytes are
@@ -84,28 +99,23 @@ impl CallChannel {
             also: None,
         };
         loop {
-            self.socket
+            self.from_runner
                 .readable()
                 .await
                 .map_err(|e| Error::RunnerGone(format!("the session broke: {e}")))?;
-            let (socket, decoder) = (&self.socket, &mut self.decoder);
+            let (from_runner, decoder) = (&self.from_runner, &mut self.decoder);
             // try_io clears the readiness when nothing was there after all.
-            let read = socket.try_io(Interest::READABLE, || {
-                match frames::fill(socket.as_fd(), decoder, now)? {
+            let read =
+                from_runner.try_io(|| match frames::fill(from_runner.as_fd(), decoder, now)? {
                     Filled::Data => Ok(()),
                     _ => Err(std::io::ErrorKind::WouldBlock.into()),
-                }
-            });
+                });
             match read {
                 Ok(()) => return Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
                 Err(e) => return Err(broke(e)),
             }
         }
-    }
-
-    fn fd(&self) -> BorrowedFd<'_> {
-        self.socket.as_fd()
     }
 
     /// `data` (IO_WRITE) into the area, or into the request if it does not
@@ -150,7 +160,7 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
-        let (ours, _theirs) = UnixStream::pair().unwrap();
+        let (ours, _theirs) = frames::pipes().unwrap();
         let (area, fd) = Area::create().unwrap();
         let runner_view = Area::open(fd).unwrap();
         let _enter = rt.enter();

@@ -27,10 +27,10 @@ use crate::limits::{LimitsConfig, Settings};
 /// Name of the optional configuration file beside the shim.
 pub const CONFIG_FILE: &str = "sidecar.toml";
 
-/// How long a waiting side polls the call channel before it sleeps (µs):
-/// long enough to catch most answers of a busy job, short enough to cost
-/// nothing noticeable when calls take longer.
-const DEFAULT_BUSY_WAIT_US: u32 = 50;
+/// The longest a waiting side polls the call channel before it sleeps (µs);
+/// within it each side polls about twice as long as its peer usually takes
+/// (`sidecar_proto::pacing`), so this only bounds calls that work longer.
+const DEFAULT_BUSY_WAIT_US: u32 = 500;
 const MAX_BUSY_WAIT_US: u32 = 10_000;
 
 /// The daemon's environment variable that names the configuration file.
@@ -45,8 +45,12 @@ pub struct Config {
     /// The runner executable to start for each plugin instance.
     pub runner: PathBuf,
     pub deadlines: Deadlines,
-    /// How long a thread waiting on the call channel polls before it sleeps.
+    /// The longest a thread waiting on the call channel polls before it
+    /// sleeps.
     pub busy_wait: Duration,
+    /// Whether the runner's serving thread follows the calling daemon
+    /// thread from CPU to CPU (`sidecar_proto::pacing`).
+    pub follow_cpu: bool,
     /// The shim's own directory (the daemon's plugin directory).
     pub plugin_dir: PathBuf,
     /// Where the configuration was read from, for messages.
@@ -108,6 +112,7 @@ struct File {
     deadlines: Deadlines,
     /// Microseconds; see `deploy/sidecar.toml.example`.
     busy_wait_us: Option<u32>,
+    follow_cpu: Option<bool>,
     /// Where `[limits]`/`[[plugin]]` are instead (relative: to the plugin
     /// directory).
     limits_file: Option<PathBuf>,
@@ -231,6 +236,7 @@ impl Config {
             runner,
             deadlines: file.deadlines,
             busy_wait: Duration::from_micros(busy_wait_us.into()),
+            follow_cpu: file.follow_cpu.unwrap_or(true),
             plugin_dir: dir.to_path_buf(),
             source,
             limits,
@@ -274,7 +280,8 @@ mod tests {
         assert_eq!(c.runner, dir.join("sidecar/sidecar-runner"));
         assert!(c.source.is_none());
         assert_eq!(c.deadlines.file, 600.0);
-        assert_eq!(c.busy_wait, Duration::from_micros(50));
+        assert_eq!(c.busy_wait, Duration::from_micros(500));
+        assert!(c.follow_cpu);
     }
 
     #[test]

@@ -34,6 +34,7 @@ mod load;
 mod options;
 pub mod sd;
 mod session;
+mod sigpipe;
 mod v4;
 
 /// The FD's ABI, which fdhost shares as the core side.

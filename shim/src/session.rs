@@ -115,17 +115,19 @@ impl Session {
         let (fdpass, fdpass_theirs) = sidecar_proto::fdpass::pair()
             .map_err(|e| fail("cannot create the descriptor socket", &e))?;
         let (calls, calls_theirs) =
-            frames::pair().map_err(|e| fail("cannot create the call socket", &e))?;
+            frames::pipes().map_err(|e| fail("cannot create the call pipes", &e))?;
         let (area, area_theirs) =
             Area::create().map_err(|e| fail("cannot create the I/O area", &e))?;
         let (cancel, cancel_theirs) =
             frames::pair().map_err(|e| fail("cannot create the cancel socket", &e))?;
+        // In `sidecar_proto::fds` order.
         let inherit: [OwnedFd; process::INHERITED_COUNT] = [
             theirs.into(),
             fdpass_theirs,
-            calls_theirs.into(),
+            calls_theirs.read,
             area_theirs,
             cancel_theirs.into(),
+            calls_theirs.write,
         ];
         let (process, out_r) = match debugging.attach {
             Some(path) => (
@@ -162,6 +164,7 @@ impl Session {
             instance,
             module_dir: config.plugin_dir.to_string_lossy().into_owned(),
             busy_wait_us: config.busy_wait.as_micros() as u32,
+            follow_cpu: config.follow_cpu,
             debugpy: debugging.debugpy.unwrap_or_default().to_string(),
             debug_wait_s: debugging.wait.as_secs_f64(),
             record_path: debugging.record.unwrap_or_default().to_string(),
@@ -176,7 +179,7 @@ impl Session {
             let stream =
                 tokio::net::UnixStream::from_std(ours).map_err(|e| fail("session socket", &e))?;
             let calls = CallChannel::new(calls, area, config.busy_wait)
-                .map_err(|e| fail("call socket", &e))?;
+                .map_err(|e| fail("call pipes", &e))?;
             tokio::time::timeout(deadline, handshake(stream, hello))
                 .await
                 .map_err(|_| {
@@ -312,6 +315,9 @@ impl Session {
             kind: Some(shim_message::Kind::Call(Call {
                 id,
                 kind: Some(kind),
+                cpu: nix::sched::sched_getcpu()
+                    .ok()
+                    .and_then(|c| u32::try_from(c).ok()),
             })),
         };
         let started = std::time::Instant::now();

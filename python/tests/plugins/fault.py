@@ -7,9 +7,9 @@ KIND:  segfault | abort | exit3 | sysexit | raise | loop | deadlock |
        stop (the runner stops itself with SIGSTOP: alive, but silent)
        print (not a fault: prints a line to stdout and one to stderr)
        | garbage_control | closesock_control
-       (garbage writes junk into the runner's call channel, closesock shuts
-       it down; the _control variants do the same to the gRPC control
-       stream: what a broken runner would do)
+       (garbage writes junk into the runner's call channel, closesock closes
+       it; the _control variants do the same to the gRPC control stream:
+       what a broken runner would do)
 ENTRY: load_bareos_plugin | parse_plugin_definition | handle_plugin_event |
        start_backup_file | end_backup_file | plugin_io | start_restore_file |
        end_restore_file | create_file | set_file_attributes | check_file
@@ -46,10 +46,11 @@ options = {}
 calls = {}
 state = {"file": 0, "sent": False, "out": None, "restoring": False}
 FILES = 3
-# The runner's descriptors (see proto/sidecar/v1/session.proto).
+# The runner's descriptors (see proto/sidecar/v1/session.proto): the call
+# channel's pipe to the shim, the control stream's socket.
 CHANNELS = {
-    "garbage": 5,
-    "closesock": 5,
+    "garbage": 8,
+    "closesock": 8,
     "garbage_control": 3,
     "closesock_control": 3,
 }
@@ -86,7 +87,18 @@ def misbehave(entry):
     elif kind in ("garbage", "garbage_control"):
         os.write(CHANNELS[kind], b"\x00\x00\x08\x07\xff\xff\xff\xffgarbage!" * 4)
         time.sleep(3600)
-    elif kind in ("closesock", "closesock_control"):
+    elif kind == "closesock":
+        # Every copy of the pipe's end the runner holds: then the shim sees
+        # the end of the stream.
+        pipe = os.readlink("/proc/self/fd/%d" % CHANNELS[kind])
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                if os.readlink("/proc/self/fd/" + fd) == pipe:
+                    os.close(int(fd))
+            except OSError:
+                pass
+        time.sleep(3600)
+    elif kind == "closesock_control":
         socket.socket(fileno=os.dup(CHANNELS[kind])).shutdown(socket.SHUT_RDWR)
         time.sleep(3600)
     elif kind == "stop":

@@ -703,12 +703,12 @@ raises(SystemError, b.SetSeenBitmap, True, None)
 
     // A fake daemon answering callbacks the way the shim does, on the
     // other end of a call channel.
-    let (ours, theirs) = sidecar_proto::frames::pair().expect("socket pair");
+    let (theirs, ours) = sidecar_proto::frames::pipes().expect("pipes");
     let seen: Arc<Mutex<Vec<pb::runner_message::Kind>>> = Arc::default();
     let log = Arc::clone(&seen);
     std::thread::spawn(move || {
         use pb::callback::Kind as K;
-        let mut shim = sidecar_proto::frames::Channel::new(theirs);
+        let mut shim = sidecar_proto::frames::Channel::new(theirs).expect("channel");
         let mut replies = shim.writer().expect("writer");
         while let Ok(msg) = shim.read::<pb::RunnerMessage>(std::time::Duration::ZERO, None) {
             let Some(kind) = msg.kind else { continue };
@@ -742,8 +742,8 @@ raises(SystemError, b.SetSeenBitmap, True, None)
     });
     let null = std::fs::File::open("/dev/null").expect("/dev/null");
     let (area, _runner_end) = sidecar_proto::area::Area::create().expect("area");
-    crate::core::install(sidecar_proto::frames::Channel::new(ours), null.into(), area)
-        .expect("install");
+    let ours = sidecar_proto::frames::Channel::new(ours).expect("channel");
+    crate::core::install(ours, null.into(), area).expect("install");
 
     run(r#"
 try:

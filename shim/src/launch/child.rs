@@ -229,7 +229,7 @@ pub unsafe fn apply_in_child(setup: &ChildSetup) -> Result<(), (Stage, io::Error
     Ok(())
 }
 
-/// Spawns `cmd` with `inherit` as descriptors `INHERITED` (3 to 7), then
+/// Spawns `cmd` with `inherit` as descriptors `INHERITED` (3 to 8), then
 /// `setup` applied between fork and exec; a refused step is reported as one
 /// byte (its [`Stage`]) on `report`. The borrows keep every descriptor the
 /// child uses open until the spawn has returned.

@@ -39,7 +39,7 @@ pub struct RunnerProcess {
 }
 
 impl RunnerProcess {
-    /// Starts `path` with `inherit` as fds 3 to 7, stdin from /dev/null and
+    /// Starts `path` with `inherit` as fds 3 to 8, stdin from /dev/null and
     /// stdout+stderr into `output`, under the limits and the sandbox of
     /// `launch`.
     pub fn spawn(
@@ -254,30 +254,38 @@ mod tests {
     }
 
     #[test]
-    fn descriptors_arrive_on_3_to_7_and_the_child_is_reaped() {
+    fn descriptors_arrive_on_3_to_8_and_the_child_is_reaped() {
         let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
         let (c, d) = std::os::unix::net::UnixStream::pair().unwrap();
-        let (e, f) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (shim, runner) = sidecar_proto::frames::pipes().unwrap();
         let (g, h) = std::os::unix::net::UnixStream::pair().unwrap();
         let (_area, memfd) = sidecar_proto::area::Area::create().unwrap();
         let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
         let script = std::env::temp_dir().join(format!("probe-{}.sh", std::process::id()));
         std::fs::write(
             &script,
-            "#!/bin/sh\n[ -S /dev/fd/3 ] && [ -S /dev/fd/4 ] && [ -S /dev/fd/5 ] \
-             && [ -f /dev/fd/6 ] && [ -S /dev/fd/7 ] && [ ! -e /dev/fd/8 ] && echo ok\nexit 7\n",
+            "#!/bin/sh\n[ -S /dev/fd/3 ] && [ -S /dev/fd/4 ] && [ -p /dev/fd/5 ] \
+             && [ -f /dev/fd/6 ] && [ -S /dev/fd/7 ] && [ -p /dev/fd/8 ] && [ ! -e /dev/fd/9 ] \
+             && echo ok\nexit 7\n",
         )
         .unwrap();
         std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
-        let inherit = [b.into(), d.into(), f.into(), memfd, h.into()];
+        let inherit = [
+            b.into(),
+            d.into(),
+            runner.read,
+            memfd,
+            h.into(),
+            runner.write,
+        ];
         let mut p = RunnerProcess::spawn(&script, inherit, w, Launch::unlimited()).unwrap();
         let status = p.wait_for(Duration::from_secs(10)).unwrap();
         assert_eq!(status.code(), Some(7));
         let mut out = String::new();
         io::Read::read_to_string(&mut std::fs::File::from(r), &mut out).unwrap();
         assert_eq!(out.trim(), "ok");
-        drop((a, c, e, g));
+        drop((a, c, shim, g));
         std::fs::remove_file(script).unwrap();
     }
 
@@ -286,7 +294,15 @@ mod tests {
     fn stand_ins() -> [OwnedFd; INHERITED_COUNT] {
         let socket = || OwnedFd::from(std::os::unix::net::UnixStream::pair().unwrap().0);
         let (_area, memfd) = sidecar_proto::area::Area::create().unwrap();
-        [socket(), socket(), socket(), memfd, socket()]
+        let (_shim, runner) = sidecar_proto::frames::pipes().unwrap();
+        [
+            socket(),
+            socket(),
+            runner.read,
+            memfd,
+            socket(),
+            runner.write,
+        ]
     }
 
     /// A scratch directory with `probe.sh` (the stand-in runner) in it.

@@ -91,6 +91,10 @@ struct BenchArgs {
     /// Only cells whose "workload plugin mode" contains one of these.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Leave out cells whose "workload plugin mode" contains one of these
+    /// (e.g. `--skip grpc` for a quick comparison of ours with stock).
+    #[arg(long, value_delimiter = ',')]
+    skip: Vec<String>,
     /// The command line to print above the table.
     #[arg(long)]
     command: Option<String>,
@@ -400,6 +404,7 @@ fn run(args: BenchArgs) -> Result<()> {
     let selected: Vec<Cell> = all_cells
         .into_iter()
         .filter(|c| args.only.is_empty() || args.only.iter().any(|o| c.label().contains(o)))
+        .filter(|c| !args.skip.iter().any(|s| c.label().contains(s)))
         .collect();
     if selected.is_empty() {
         bail!("no cell matches {:?}", args.only);
