@@ -12,7 +12,7 @@
 use std::cell::Cell;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
 use nix::unistd::Pid;
@@ -106,22 +106,18 @@ fn stop_following() {
     }
 }
 
-/// How long the calling thread polls for the shim before it sleeps: not at
-/// all on the daemon thread's CPU (the daemon thread runs there; it would
-/// only be kept from answering), else as [`Pace`] says.
-pub(crate) fn busy() -> Duration {
+/// Runs `wait` (a wait for the shim) with how long the calling thread
+/// should poll before it sleeps: not at all on the daemon thread's CPU
+/// (the daemon thread runs there; it would only be kept from answering),
+/// else as [`Pace`] says, which then learns how long the wait took.
+pub(crate) fn paced<T>(wait: impl FnOnce(Duration) -> T) -> T {
     if PINNED.get().is_some() {
-        Duration::ZERO
-    } else {
-        pace().busy()
+        return wait(Duration::ZERO);
     }
-}
-
-/// A wait for the shim took `waited`.
-pub(crate) fn observe(waited: Duration) {
-    if PINNED.get().is_none() {
-        pace().observe(waited);
-    }
+    let started = Instant::now();
+    let result = wait(pace().busy());
+    pace().observe(started.elapsed());
+    result
 }
 
 #[cfg(test)]
@@ -149,7 +145,7 @@ mod tests {
             let on = (0..CpuSet::count())
                 .filter(|&c| now.is_set(c).unwrap_or(false))
                 .collect::<Vec<_>>();
-            let busy = busy();
+            let busy = paced(|busy| busy);
             stop_following();
             (on, busy)
         });

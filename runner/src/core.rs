@@ -18,7 +18,7 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sidecar_proto::area::Area;
 use sidecar_proto::frames::{Channel, Writer};
@@ -249,9 +249,7 @@ pub(crate) fn next_call() -> io::Result<Call> {
         .ok_or_else(|| io::Error::other(CoreError::Unset.to_string()))?;
     let mut reader = lock_reader(link);
     loop {
-        let started = Instant::now();
-        let msg = reader.read::<ShimMessage>(colocation::busy(), None)?;
-        colocation::observe(started.elapsed());
+        let msg = colocation::paced(|busy| reader.read::<ShimMessage>(busy, None))?;
         match msg.kind {
             Some(shim_message::Kind::Call(call)) => {
                 colocation::follow(call.cpu);
@@ -430,10 +428,7 @@ fn call_core(kind: callback::Kind) -> Result<CallbackReply, CoreError> {
         kind: Some(kind),
     });
     send(link, request).map_err(|_| CoreError::Disconnected)?;
-    let started = Instant::now();
-    let reply = await_reply(&mut reader, id, colocation::busy(), CALLBACK_DEADLINE);
-    colocation::observe(started.elapsed());
-    reply
+    colocation::paced(|busy| await_reply(&mut reader, id, busy, CALLBACK_DEADLINE))
 }
 
 /// Sends a job message (one-way; fine from any thread).
