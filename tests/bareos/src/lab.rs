@@ -57,6 +57,9 @@ pub struct Lab {
     daemons: Mutex<Vec<Daemon>>,
     /// Known Bareos bugs seen during the run (reported at the end).
     pub notes: Mutex<Vec<String>>,
+    /// How many storage daemons died of the known SetupDCR crash so far,
+    /// whoever noticed (a scenario's own check or the one after it).
+    pub sd_crashes: std::sync::atomic::AtomicUsize,
     console: Option<Console>,
 }
 
@@ -134,6 +137,7 @@ impl Lab {
             jobs: Vec::new(),
             daemons: Mutex::new(Vec::new()),
             notes: Mutex::new(Vec::new()),
+            sd_crashes: Default::default(),
             console: None,
         })
     }
@@ -307,7 +311,7 @@ impl Lab {
         for (name, pid, e) in dead {
             match self.sd_crash_report(pid) {
                 Some(report) if name == "bareos-sd" && report.known => known.push(format!(
-                    "bareos-sd (pid {pid}) crashed in SetupDCR (just-in-time reservation) during a scenario: Bareos SD bug, not ours; {}; report {}",
+                    "bareos-sd (pid {pid}) crashed in SetupDCR (just-in-time reservation) during a scenario: Bareos SD bug, not ours (same crash with the stock python3-fd.so: fault-raise-io in a reference run); {}; report {}",
                     report.signal,
                     report.path.display()
                 )),
@@ -317,6 +321,8 @@ impl Lab {
         if !other.is_empty() {
             bail!("{}", other.join("\n"))
         }
+        self.sd_crashes
+            .fetch_add(known.len(), std::sync::atomic::Ordering::Relaxed);
         let what = known.join("; ");
         self.notes.lock().unwrap().push(what.clone());
         Ok(Some(what))
